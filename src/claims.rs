@@ -1,0 +1,202 @@
+//! Claims of the theory (THEORY §8) with verdicts that put the certified bound and
+//! the measured rate side by side.
+//!
+//! This slice verdicts T1 (continuous exponent) and T2 (discrete exponent). Each
+//! claim's statistical interval is taken at level 1 − α/k (Bonferroni over the k claims
+//! of the report), so the probability that any claim of a report is FAIL while its
+//! statistics hold is at most α = 1 − `confidence`.
+
+use crate::certify::Certified;
+use crate::simulate::{Dynamics, SimResult};
+use crate::stats::{weighted_slope, Estimate, LinearFit};
+use serde::{Deserialize, Serialize};
+
+/// PASS, FAIL or INCONCLUSIVE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    /// The statistics agree with the certificate at the stated level.
+    Pass,
+    /// They disagree at that level.
+    Fail,
+    /// Hypotheses not certified, a certificate missing, or intervals too wide to decide.
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Inconclusive => "INCONCLUSIVE",
+        }
+    }
+}
+
+/// One Monte Carlo sweep point with its mean exit time.
+#[derive(Clone, Debug)]
+pub struct SweepPoint {
+    pub dynamics: Dynamics,
+    pub eta: f64,
+    pub batch: u32,
+    pub kappa2: f64,
+    pub result: SimResult,
+    /// Mean exit time with its interval (censored-exponential χ², THEORY §7).
+    pub mean: Estimate,
+}
+
+/// A verdicted claim and the evidence behind it.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    /// "T1", or "T2 (η = 0.05)".
+    pub id: String,
+    pub statement: String,
+    pub verdict: Verdict,
+    /// Why this verdict.
+    pub reason: String,
+    /// The certified interval compared, with its method.
+    pub certified: Option<(f64, f64, String)>,
+    /// The estimated interval compared (the fitted slope).
+    pub estimated: Option<Estimate>,
+    pub fit: Option<LinearFit>,
+    /// Whether (H1) and (H2) were certified.
+    pub hypotheses_certified: bool,
+    /// Indices into the sweep of the points the fit used.
+    pub points: Vec<usize>,
+}
+
+/// A PASS needs a slope interval no wider than this fraction of the certified barrier
+/// on each side; wider intervals are INCONCLUSIVE (a test that cannot fail is no test).
+pub const MAX_RELATIVE_HALF_WIDTH: f64 = 0.25;
+
+/// Verdicts every claim that applies to the sweep.
+pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<Claim> {
+    let mut plans: Vec<(String, String, Vec<usize>, Option<(f64, f64, String)>)> = Vec::new();
+    let cont: Vec<usize> = (0..sweep.len()).filter(|&i| sweep[i].dynamics == Dynamics::Continuous).collect();
+    if !cont.is_empty() {
+        let cb = cert.barrier.value.map(|v| (v.inf(), v.sup(), cert.barrier.method.clone()));
+        plans.push((
+            "T1".into(),
+            "continuous SGD (E3): κ² log E[τ] → V̄, so log E[τ] against 1/κ² has slope V̄ (THEORY T1)".into(),
+            cont,
+            cb,
+        ));
+    }
+    for db in &cert.barrier_discrete {
+        let pts: Vec<usize> = (0..sweep.len())
+            .filter(|&i| sweep[i].dynamics == Dynamics::Discrete && sweep[i].eta == db.eta)
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        plans.push((
+            format!("T2 (η = {})", db.eta),
+            format!(
+                "discrete Gaussian SGD (E1) at η = {}: log E[ν] against B/η = 1/κ² has slope V̄_η (THEORY T2)",
+                db.eta
+            ),
+            pts,
+            match db.bound.value {
+                Some(v) => Some((v.inf(), v.sup(), db.bound.method.clone())),
+                None => None,
+            },
+        ));
+        if db.bound.value.is_none() {
+            let last = plans.last_mut().expect("just pushed");
+            last.3 = None;
+            last.1 = format!("{} — certified side: {}", last.1, db.bound.method);
+        }
+    }
+    let k = plans.len().max(1) as f64;
+    let level = 1.0 - (1.0 - confidence) / k;
+    plans
+        .into_iter()
+        .map(|(id, statement, pts, cb)| exponent_claim(id, statement, cert, sweep, &pts, cb, level))
+        .collect()
+}
+
+fn exponent_claim(
+    id: String,
+    statement: String,
+    cert: &Certified,
+    sweep: &[SweepPoint],
+    pts: &[usize],
+    certified: Option<(f64, f64, String)>,
+    level: f64,
+) -> Claim {
+    let hyp = cert.hypotheses_hold();
+    let mut claim = Claim {
+        id,
+        statement,
+        verdict: Verdict::Inconclusive,
+        reason: String::new(),
+        certified: certified.clone(),
+        estimated: None,
+        fit: None,
+        hypotheses_certified: hyp,
+        points: Vec::new(),
+    };
+    // Points with at least one exit give a finite log-mean with standard error 1/√m.
+    let usable: Vec<usize> = pts.iter().copied().filter(|&i| sweep[i].result.exits > 0).collect();
+    let mut kappas: Vec<f64> = usable.iter().map(|&i| sweep[i].kappa2).collect();
+    kappas.sort_by(f64::total_cmp);
+    kappas.dedup();
+    claim.points = usable.clone();
+    if kappas.len() >= 2 {
+        let x: Vec<f64> = usable.iter().map(|&i| 1.0 / sweep[i].kappa2).collect();
+        let y: Vec<f64> = usable.iter().map(|&i| sweep[i].mean.estimate.ln()).collect();
+        let se: Vec<f64> = usable.iter().map(|&i| crate::stats::log_mean_se(sweep[i].result.exits)).collect();
+        match weighted_slope(&x, &y, &se, level) {
+            Ok(fit) => {
+                claim.estimated = Some(fit.slope.clone());
+                claim.fit = Some(fit);
+            }
+            Err(e) => claim.reason = format!("the exponent fit failed: {e}"),
+        }
+    }
+    let missing_hyp = || {
+        let failed: Vec<String> = cert.hypotheses.iter().filter(|h| !h.holds).map(|h| format!("{}: {}", h.name, h.detail)).collect();
+        failed.join("; ")
+    };
+    claim.reason = match (&certified, &claim.estimated) {
+        (None, _) => "no certified barrier for this claim in this version (see the statement)".into(),
+        (Some(_), _) if !hyp => format!("hypotheses not certified ({})", missing_hyp()),
+        (Some(_), None) if claim.reason.is_empty() => format!(
+            "needs at least two sweep values of κ² with exits; have {} (raise max_steps or lower the barrier)",
+            kappas.len()
+        ),
+        (Some(_), None) => claim.reason.clone(),
+        (Some((lo, hi, _)), Some(s)) => {
+            let total_trials: usize = pts.iter().map(|&i| sweep[i].result.trials).sum();
+            let half = 0.5 * (s.hi - s.lo);
+            let allowed = MAX_RELATIVE_HALF_WIDTH * hi.abs().max(lo.abs());
+            if !s.overlaps(*lo, *hi) {
+                claim.verdict = Verdict::Fail;
+                format!(
+                    "the slope interval [{:.4}, {:.4}] ({:.4}% level) misses the certified [{lo:.6}, {hi:.6}]",
+                    s.lo,
+                    s.hi,
+                    100.0 * s.level
+                )
+            } else if half > allowed {
+                let factor = (half / allowed).powi(2);
+                format!(
+                    "the slope interval [{:.4}, {:.4}] overlaps the certified [{lo:.6}, {hi:.6}] but is too wide to decide (half-width {half:.3} > {allowed:.3}); about {:.0} trials in total (now {total_trials}) or a wider κ range would decide",
+                    s.lo,
+                    s.hi,
+                    factor * total_trials as f64
+                )
+            } else {
+                claim.verdict = Verdict::Pass;
+                format!(
+                    "the slope interval [{:.4}, {:.4}] ({:.4}% level, {} points) overlaps the certified [{lo:.6}, {hi:.6}]",
+                    s.lo,
+                    s.hi,
+                    100.0 * s.level,
+                    s.n
+                )
+            }
+        }
+    };
+    claim
+}

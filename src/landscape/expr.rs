@@ -1,0 +1,431 @@
+//! Landscape expressions: parsed with pest, compiled to a tape (straight-line program)
+//! that evaluates generically over any [`Scalar`], with reverse-mode gradients and
+//! forward-over-reverse Hessians.
+//!
+//! Over intervals, the reverse sweep evaluates the chain rule on enclosures of every
+//! intermediate value and local partial derivative, so each adjoint encloses the exact
+//! partial derivative at every point of the argument box (each real adjoint is a sum
+//! of products of real partials, each of which lies in its interval counterpart, and
+//! interval arithmetic is inclusion-isotone). See `proofs/interval-derivatives.md`.
+
+use super::LandscapeError;
+use crate::num::{Const, Dual, Scalar};
+use inari::Interval;
+use pest::iterators::Pairs;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use std::sync::OnceLock;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "landscape/expr.pest"]
+struct ExprParser;
+
+/// Largest integer power accepted (keeps interval powers meaningful).
+pub const MAX_POWER: i32 = 64;
+/// Largest expression accepted, in tape nodes.
+pub const MAX_NODES: usize = 100_000;
+
+/// Unary functions of the expression language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    Exp,
+    Log,
+    Sqrt,
+    Tanh,
+    Sin,
+    Cos,
+}
+
+impl Func {
+    fn name(self) -> &'static str {
+        match self {
+            Func::Exp => "exp",
+            Func::Log => "log",
+            Func::Sqrt => "sqrt",
+            Func::Tanh => "tanh",
+            Func::Sin => "sin",
+            Func::Cos => "cos",
+        }
+    }
+}
+
+/// One tape node; operands are indices of earlier nodes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Node {
+    Var(usize),
+    Const(Const),
+    Add(usize, usize),
+    Sub(usize, usize),
+    Mul(usize, usize),
+    Div(usize, usize),
+    Neg(usize),
+    Powi(usize, i32),
+    Call(Func, usize),
+}
+
+/// A compiled expression in `dim` variables; the last node is the result.
+#[derive(Clone, Debug)]
+pub struct Tape {
+    pub nodes: Vec<Node>,
+    pub dim: usize,
+    pub source: String,
+}
+
+/// Scratch buffers for tape evaluation (reuse across calls to avoid allocation).
+#[derive(Clone, Debug, Default)]
+pub struct Scratch<S> {
+    vals: Vec<S>,
+    adj: Vec<S>,
+}
+
+impl<S> Scratch<S> {
+    pub fn new() -> Self {
+        Scratch { vals: Vec::new(), adj: Vec::new() }
+    }
+}
+
+// Intermediate AST, before variables are resolved and the tape is built.
+#[derive(Debug)]
+enum Ast {
+    Num(String),
+    Var(String),
+    Neg(Box<Ast>),
+    Bin(char, Box<Ast>, Box<Ast>),
+    Call(Func, Box<Ast>),
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    P.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
+            .op(Op::prefix(Rule::neg) | Op::prefix(Rule::pos))
+            .op(Op::infix(Rule::pow, Assoc::Right))
+    })
+}
+
+fn build_ast(pairs: Pairs<Rule>) -> Ast {
+    pratt()
+        .map_primary(|p| match p.as_rule() {
+            Rule::number => Ast::Num(p.as_str().to_string()),
+            Rule::var => Ast::Var(p.as_str().to_string()),
+            Rule::expr => build_ast(p.into_inner()),
+            Rule::call => {
+                let mut inner = p.into_inner();
+                let f = match inner.next().map(|f| f.as_str()) {
+                    Some("exp") => Func::Exp,
+                    Some("log") => Func::Log,
+                    Some("sqrt") => Func::Sqrt,
+                    Some("tanh") => Func::Tanh,
+                    Some("sin") => Func::Sin,
+                    _ => Func::Cos,
+                };
+                let arg = inner.next().map(|a| build_ast(a.into_inner()));
+                Ast::Call(f, Box::new(arg.unwrap_or(Ast::Num("0".into()))))
+            }
+            r => unreachable!("grammar produced {r:?} as a primary"),
+        })
+        .map_prefix(|op, rhs| match op.as_rule() {
+            Rule::neg => Ast::Neg(Box::new(rhs)),
+            _ => rhs,
+        })
+        .map_infix(|lhs, op, rhs| {
+            let c = match op.as_rule() {
+                Rule::add => '+',
+                Rule::sub => '-',
+                Rule::mul => '*',
+                Rule::div => '/',
+                _ => '^',
+            };
+            Ast::Bin(c, Box::new(lhs), Box::new(rhs))
+        })
+        .parse(pairs)
+}
+
+fn ast_depth(a: &Ast) -> usize {
+    match a {
+        Ast::Num(_) | Ast::Var(_) => 1,
+        Ast::Neg(x) | Ast::Call(_, x) => 1 + ast_depth(x),
+        Ast::Bin(_, x, y) => 1 + ast_depth(x).max(ast_depth(y)),
+    }
+}
+
+fn integer_exponent(a: &Ast) -> Option<i32> {
+    match a {
+        Ast::Num(s) if s.bytes().all(|b| b.is_ascii_digit()) => s.parse::<i32>().ok(),
+        Ast::Neg(x) => integer_exponent(x).map(|n| -n),
+        _ => None,
+    }
+}
+
+struct Builder {
+    nodes: Vec<Node>,
+    uses_plain_x: bool,
+    max_index: usize,
+}
+
+impl Builder {
+    fn push(&mut self, n: Node) -> Result<usize, String> {
+        if self.nodes.len() >= MAX_NODES {
+            return Err(format!("expression has more than {MAX_NODES} operations"));
+        }
+        self.nodes.push(n);
+        Ok(self.nodes.len() - 1)
+    }
+
+    fn emit(&mut self, a: &Ast) -> Result<usize, String> {
+        match a {
+            Ast::Num(s) => {
+                let c = Const::from_decimal(s)
+                    .ok_or_else(|| format!("number `{s}` is not a finite double"))?;
+                self.push(Node::Const(c))
+            }
+            Ast::Var(v) => {
+                let idx = if v == "x" {
+                    self.uses_plain_x = true;
+                    0
+                } else {
+                    let i: usize = v[1..]
+                        .parse()
+                        .map_err(|_| format!("variable `{v}` has an index out of range"))?;
+                    if i == 0 {
+                        return Err("variables are numbered from x1".into());
+                    }
+                    self.max_index = self.max_index.max(i);
+                    i - 1
+                };
+                self.push(Node::Var(idx))
+            }
+            Ast::Neg(x) => {
+                let i = self.emit(x)?;
+                self.push(Node::Neg(i))
+            }
+            Ast::Call(f, x) => {
+                let i = self.emit(x)?;
+                self.push(Node::Call(*f, i))
+            }
+            Ast::Bin('^', x, y) => {
+                let n = integer_exponent(y).ok_or_else(|| {
+                    "`^` takes an integer exponent (write exp(y*log(x)) for real powers)"
+                        .to_string()
+                })?;
+                if n.abs() > MAX_POWER {
+                    return Err(format!("exponent {n} exceeds the limit {MAX_POWER}"));
+                }
+                let i = self.emit(x)?;
+                self.push(Node::Powi(i, n))
+            }
+            Ast::Bin(op, x, y) => {
+                let i = self.emit(x)?;
+                let j = self.emit(y)?;
+                self.push(match op {
+                    '+' => Node::Add(i, j),
+                    '-' => Node::Sub(i, j),
+                    '*' => Node::Mul(i, j),
+                    _ => Node::Div(i, j),
+                })
+            }
+        }
+    }
+}
+
+/// Deepest nesting accepted (the AST is built recursively).
+pub const MAX_DEPTH: usize = 200;
+
+impl Tape {
+    /// Parses and compiles `source`. The dimension is inferred from the variables
+    /// (`x` means 1-D; `x1 … xd` mean d dimensions) unless `dim` is given.
+    pub fn parse(source: &str, dim: Option<usize>) -> Result<Tape, LandscapeError> {
+        let bad = |m: String| LandscapeError::Expression { expr: source.to_string(), problem: m };
+        let nesting = source.bytes().filter(|&b| b == b'(').count();
+        if nesting > MAX_DEPTH * 4 || source.len() > 1_000_000 {
+            return Err(bad("expression too large".into()));
+        }
+        let mut pairs = ExprParser::parse(Rule::program, source).map_err(|e| {
+            let (line, col) = match e.line_col {
+                pest::error::LineColLocation::Pos(p) => p,
+                pest::error::LineColLocation::Span(p, _) => p,
+            };
+            bad(format!("syntax error at line {line}, column {col}: expected a number, variable, function call or operator"))
+        })?;
+        let expr = pairs.next().ok_or_else(|| bad("empty expression".into()))?;
+        let ast = build_ast(expr.into_inner());
+        if ast_depth(&ast) > MAX_DEPTH {
+            return Err(bad(format!("nesting deeper than {MAX_DEPTH}")));
+        }
+        let mut b = Builder { nodes: Vec::new(), uses_plain_x: false, max_index: 0 };
+        b.emit(&ast).map_err(bad)?;
+        if b.uses_plain_x && b.max_index > 1 {
+            return Err(bad("mixes `x` with `x1 … xd`; use one naming".into()));
+        }
+        let inferred = b.max_index.max(1);
+        let dim = match dim {
+            Some(d) if d < inferred => {
+                return Err(bad(format!("uses x{inferred} but the dimension is {d}")))
+            }
+            Some(d) if b.uses_plain_x && d != 1 => {
+                return Err(bad(format!("`x` is for 1-D landscapes; with dim = {d} write x1 … x{d}")))
+            }
+            Some(d) => d,
+            None => inferred,
+        };
+        Ok(Tape { nodes: b.nodes, dim, source: source.to_string() })
+    }
+
+    fn forward<S: Scalar>(&self, x: &[S], vals: &mut Vec<S>) {
+        vals.clear();
+        for n in &self.nodes {
+            let v = match *n {
+                Node::Var(i) => x[i],
+                Node::Const(c) => S::from_const(c),
+                Node::Add(a, b) => vals[a] + vals[b],
+                Node::Sub(a, b) => vals[a] - vals[b],
+                Node::Mul(a, b) => vals[a] * vals[b],
+                Node::Div(a, b) => vals[a] / vals[b],
+                Node::Neg(a) => -vals[a],
+                Node::Powi(a, 2) => vals[a].sqr(),
+                Node::Powi(a, k) => vals[a].powi(k),
+                Node::Call(f, a) => {
+                    let u = vals[a];
+                    match f {
+                        Func::Exp => u.exp(),
+                        Func::Log => u.ln(),
+                        Func::Sqrt => u.sqrt(),
+                        Func::Tanh => u.tanh(),
+                        Func::Sin => u.sin(),
+                        Func::Cos => u.cos(),
+                    }
+                }
+            };
+            vals.push(v);
+        }
+    }
+
+    /// L(x).
+    pub fn value<S: Scalar>(&self, x: &[S], scratch: &mut Scratch<S>) -> S {
+        self.forward(x, &mut scratch.vals);
+        *scratch.vals.last().expect("tape is never empty")
+    }
+
+    /// L(x) and ∇L(x) by one forward and one reverse sweep.
+    pub fn gradient<S: Scalar>(&self, x: &[S], g: &mut [S], scratch: &mut Scratch<S>) -> S {
+        self.forward(x, &mut scratch.vals);
+        let vals = &scratch.vals;
+        let adj = &mut scratch.adj;
+        adj.clear();
+        adj.resize(vals.len(), S::zero());
+        let last = vals.len() - 1;
+        adj[last] = S::one();
+        for gi in g.iter_mut() {
+            *gi = S::zero();
+        }
+        for k in (0..=last).rev() {
+            let w = adj[k];
+            match self.nodes[k] {
+                Node::Var(i) => g[i] = g[i] + w,
+                Node::Const(_) => {}
+                Node::Add(a, b) => {
+                    adj[a] = adj[a] + w;
+                    adj[b] = adj[b] + w;
+                }
+                Node::Sub(a, b) => {
+                    adj[a] = adj[a] + w;
+                    adj[b] = adj[b] - w;
+                }
+                Node::Mul(a, b) => {
+                    adj[a] = adj[a] + w * vals[b];
+                    adj[b] = adj[b] + w * vals[a];
+                }
+                Node::Div(a, b) => {
+                    // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −(a/b)/b
+                    adj[a] = adj[a] + w / vals[b];
+                    adj[b] = adj[b] - w * vals[k] / vals[b];
+                }
+                Node::Neg(a) => adj[a] = adj[a] - w,
+                Node::Powi(a, n) => {
+                    let d = match n {
+                        0 => S::zero(),
+                        1 => S::one(),
+                        2 => S::from_f64(2.0) * vals[a],
+                        _ => S::from_f64(n as f64) * vals[a].powi(n - 1),
+                    };
+                    adj[a] = adj[a] + w * d;
+                }
+                Node::Call(f, a) => {
+                    let u = vals[a];
+                    let d = match f {
+                        Func::Exp => vals[k],
+                        Func::Log => S::one() / u,
+                        Func::Sqrt => S::one() / (S::from_f64(2.0) * vals[k]),
+                        Func::Tanh => S::one() - vals[k].sqr(),
+                        Func::Sin => u.cos(),
+                        Func::Cos => -u.sin(),
+                    };
+                    adj[a] = adj[a] + w * d;
+                }
+            }
+        }
+        vals[last]
+    }
+
+    /// ∇²L(x), row-major, by differentiating the reverse sweep in each coordinate
+    /// direction with [`Dual`] numbers (forward-over-reverse).
+    pub fn hessian<S: Scalar>(&self, x: &[S], h: &mut [S]) {
+        let d = self.dim;
+        let mut scratch = Scratch::<Dual<S>>::new();
+        let mut xd: Vec<Dual<S>> = x.iter().map(|&v| Dual::constant(v)).collect();
+        let mut g = vec![Dual::constant(S::zero()); d];
+        for j in 0..d {
+            xd[j].d = S::one();
+            self.gradient(&xd, &mut g, &mut scratch);
+            for i in 0..d {
+                h[i * d + j] = g[i].d;
+            }
+            xd[j].d = S::zero();
+        }
+    }
+
+    /// Checks that every operation is defined and differentiable on the box `bx`
+    /// (log and sqrt of arguments > 0, nonzero denominators and negative-power bases,
+    /// finite intermediate values). By inclusion isotonicity the check then holds on
+    /// every sub-box, so later interval evaluations never leave the domain.
+    pub fn check_domain(&self, bx: &[Interval]) -> Result<(), LandscapeError> {
+        let mut vals = Vec::with_capacity(self.nodes.len());
+        self.forward(bx, &mut vals);
+        let bad = |m: String| LandscapeError::Undefined { expr: self.source.clone(), problem: m };
+        for (k, n) in self.nodes.iter().enumerate() {
+            let arg = |a: usize| vals[a];
+            match *n {
+                Node::Call(Func::Log, a) | Node::Call(Func::Sqrt, a) if !(arg(a).inf() > 0.0) => {
+                    let f = if let Node::Call(f, _) = *n { f.name() } else { "" };
+                    return Err(bad(format!(
+                        "{f} needs a positive argument, but its argument ranges over [{}, {}] on the domain",
+                        arg(a).inf(),
+                        arg(a).sup()
+                    )));
+                }
+                Node::Div(_, b) if arg(b).contains(0.0) => {
+                    return Err(bad(format!(
+                        "a denominator ranges over [{}, {}], which contains 0, on the domain",
+                        arg(b).inf(),
+                        arg(b).sup()
+                    )));
+                }
+                Node::Powi(a, p) if p < 0 && arg(a).contains(0.0) => {
+                    return Err(bad(format!(
+                        "a negative power of an argument that ranges over [{}, {}], which contains 0",
+                        arg(a).inf(),
+                        arg(a).sup()
+                    )));
+                }
+                _ => {}
+            }
+            let v = vals[k];
+            if v.is_empty() || !v.inf().is_finite() || !v.sup().is_finite() {
+                return Err(bad("an intermediate value overflows or is undefined on the domain".into()));
+            }
+        }
+        Ok(())
+    }
+}

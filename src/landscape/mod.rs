@@ -1,0 +1,240 @@
+//! Loss landscapes, written once and evaluated generically over [`Scalar`]
+//! (f64 for simulation, intervals for certification, duals for derivatives).
+
+pub mod domain;
+pub mod expr;
+pub use domain::Domain;
+
+use crate::num::Scalar;
+pub use expr::{Scratch, Tape};
+use inari::Interval;
+use thiserror::Error;
+
+/// Errors of landscape construction and domain checks.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum LandscapeError {
+    #[error("expression `{expr}`: {problem}")]
+    Expression { expr: String, problem: String },
+    #[error("expression `{expr}` is not defined or not smooth on the domain: {problem}")]
+    Undefined { expr: String, problem: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The Hessian of a quadratic landscape.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QuadraticHessian {
+    /// λ·I.
+    Scaled(f64),
+    /// A full symmetric matrix, row-major.
+    Full(Vec<f64>),
+}
+
+/// A loss landscape L: R^d → R.
+#[derive(Clone, Debug)]
+pub enum Landscape {
+    /// A user expression (see `expr.pest` for the grammar).
+    Expr(Tape),
+    /// L(θ) = ½ θᵀ H θ, minimum at 0 with L* = 0.
+    Quadratic { dim: usize, hessian: QuadraticHessian },
+    /// L(θ) = ½ Σ (θ_i⁴ − 16 θ_i² + 5 θ_i).
+    StyblinskiTang { dim: usize },
+}
+
+impl Landscape {
+    /// Dimension d.
+    pub fn dim(&self) -> usize {
+        match self {
+            Landscape::Expr(t) => t.dim,
+            Landscape::Quadratic { dim, .. } | Landscape::StyblinskiTang { dim } => *dim,
+        }
+    }
+
+    /// A one-line description for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Landscape::Expr(t) => format!("L(x) = {}", t.source),
+            Landscape::Quadratic { dim, hessian: QuadraticHessian::Scaled(l) } => {
+                format!("quadratic, d = {dim}, H = {l}·I")
+            }
+            Landscape::Quadratic { dim, .. } => format!("quadratic, d = {dim}, full Hessian"),
+            Landscape::StyblinskiTang { dim } => format!("Styblinski–Tang, d = {dim}"),
+        }
+    }
+
+    /// L(x) with caller-owned scratch space.
+    pub fn value_with<S: Scalar>(&self, x: &[S], scratch: &mut Scratch<S>) -> S {
+        match self {
+            Landscape::Expr(t) => t.value(x, scratch),
+            Landscape::Quadratic { hessian, .. } => match hessian {
+                QuadraticHessian::Scaled(l) => {
+                    S::from_f64(0.5 * l) * x.iter().fold(S::zero(), |s, &v| s + v.sqr())
+                }
+                QuadraticHessian::Full(h) => {
+                    let d = x.len();
+                    let mut s = S::zero();
+                    for i in 0..d {
+                        let row = (0..d).fold(S::zero(), |a, j| a + S::from_f64(h[i * d + j]) * x[j]);
+                        s = s + x[i] * row;
+                    }
+                    S::from_f64(0.5) * s
+                }
+            },
+            Landscape::StyblinskiTang { .. } => {
+                let s = x.iter().fold(S::zero(), |s, &v| {
+                    s + v.powi(4) - S::from_f64(16.0) * v.sqr() + S::from_f64(5.0) * v
+                });
+                S::from_f64(0.5) * s
+            }
+        }
+    }
+
+    /// L(x).
+    pub fn value<S: Scalar>(&self, x: &[S]) -> S {
+        self.value_with(x, &mut Scratch::new())
+    }
+
+    /// ∇L(x) into `g`, returning L(x), with caller-owned scratch space.
+    pub fn gradient_with<S: Scalar>(&self, x: &[S], g: &mut [S], scratch: &mut Scratch<S>) -> S {
+        match self {
+            Landscape::Expr(t) => t.gradient(x, g, scratch),
+            Landscape::Quadratic { hessian, .. } => {
+                match hessian {
+                    QuadraticHessian::Scaled(l) => {
+                        let l = S::from_f64(*l);
+                        for (gi, &xi) in g.iter_mut().zip(x) {
+                            *gi = l * xi;
+                        }
+                    }
+                    QuadraticHessian::Full(h) => {
+                        let d = x.len();
+                        for i in 0..d {
+                            g[i] = (0..d).fold(S::zero(), |a, j| a + S::from_f64(h[i * d + j]) * x[j]);
+                        }
+                    }
+                }
+                // ½ xᵀHx = ½ xᵀg
+                S::from_f64(0.5) * x.iter().zip(g.iter()).fold(S::zero(), |s, (&a, &b)| s + a * b)
+            }
+            Landscape::StyblinskiTang { .. } => {
+                for (gi, &v) in g.iter_mut().zip(x) {
+                    *gi = S::from_f64(2.0) * v.powi(3) - S::from_f64(16.0) * v + S::from_f64(2.5);
+                }
+                self.value_with(x, scratch)
+            }
+        }
+    }
+
+    /// ∇L(x).
+    pub fn gradient<S: Scalar>(&self, x: &[S], g: &mut [S]) -> S {
+        self.gradient_with(x, g, &mut Scratch::new())
+    }
+
+    /// ∇²L(x), row-major d×d.
+    pub fn hessian<S: Scalar>(&self, x: &[S], h: &mut [S]) {
+        let d = self.dim();
+        match self {
+            Landscape::Expr(t) => t.hessian(x, h),
+            Landscape::Quadratic { hessian, .. } => {
+                for i in 0..d {
+                    for j in 0..d {
+                        h[i * d + j] = S::from_f64(match hessian {
+                            QuadraticHessian::Scaled(l) => {
+                                if i == j {
+                                    *l
+                                } else {
+                                    0.0
+                                }
+                            }
+                            QuadraticHessian::Full(m) => m[i * d + j],
+                        });
+                    }
+                }
+            }
+            Landscape::StyblinskiTang { .. } => {
+                for i in 0..d {
+                    for j in 0..d {
+                        h[i * d + j] = if i == j {
+                            S::from_f64(6.0) * x[i].sqr() - S::from_f64(16.0)
+                        } else {
+                            S::zero()
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks that L is defined and C² on the box `bx` (only expressions can fail).
+    pub fn check_domain(&self, bx: &[Interval]) -> Result<(), LandscapeError> {
+        match self {
+            Landscape::Expr(t) => t.check_domain(bx),
+            _ => Ok(()),
+        }
+    }
+
+    /// A known exact minimiser, for built-ins whose minimum is known in closed form.
+    pub fn known_minimizer(&self) -> Option<Vec<f64>> {
+        match self {
+            Landscape::Quadratic { dim, .. } => Some(vec![0.0; *dim]),
+            _ => None,
+        }
+    }
+}
+
+/// The landscape and start guess a spec describes (dimensions checked).
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub landscape: Landscape,
+    /// Guess for the minimiser (`minimum.guess`, or the known minimiser of a built-in).
+    pub guess: Vec<f64>,
+}
+
+impl Problem {
+    /// Builds the landscape of a validated spec; errors name the spec key.
+    pub fn from_spec(spec: &crate::spec::Spec) -> Result<Problem, crate::spec::SpecError> {
+        use crate::spec::{LandscapeSpec, SpecError};
+        let f = spec.file.as_path();
+        let landscape = match &spec.landscape {
+            LandscapeSpec::Expr { expr, dim } => {
+                let tape = Tape::parse(expr, *dim)
+                    .map_err(|e| SpecError::new(f, "landscape.expr", e.to_string()))?;
+                Landscape::Expr(tape)
+            }
+            LandscapeSpec::Quadratic { dim, sharpness, hessian } => Landscape::Quadratic {
+                dim: *dim,
+                hessian: match (sharpness, hessian) {
+                    (Some(l), _) => QuadraticHessian::Scaled(*l),
+                    (None, Some(h)) => QuadraticHessian::Full(h.clone()),
+                    (None, None) => unreachable!("validated by the spec"),
+                },
+            },
+            LandscapeSpec::StyblinskiTang { dim } => Landscape::StyblinskiTang { dim: *dim },
+        };
+        let d = landscape.dim();
+        let guess = match (&spec.guess, landscape.known_minimizer()) {
+            (Some(g), _) => g.clone(),
+            (None, Some(k)) => k,
+            (None, None) => {
+                return Err(SpecError::new(f, "minimum.guess", "is required for this landscape"))
+            }
+        };
+        if guess.len() != d {
+            return Err(SpecError::new(
+                f,
+                "minimum.guess",
+                format!("has {} entries but the landscape has dimension {d}", guess.len()),
+            ));
+        }
+        if let crate::spec::DomainSpec::Interval { .. } = spec.domain {
+            if d != 1 {
+                return Err(SpecError::new(
+                    f,
+                    "domain.kind",
+                    format!("\"interval\" is for 1-D landscapes; this one has dimension {d} (use \"ball\")"),
+                ));
+            }
+        }
+        Ok(Problem { landscape, guess })
+    }
+}

@@ -1,0 +1,15 @@
+//! escapecert: certified bounds and controlled Monte Carlo for the escape of SGD from
+//! sharp minima (THEORY.md, after Ibayashi & Imaizumi, arXiv 2111.04004).
+//!
+//! Data flows one way: [`spec`] → [`landscape`] → [`certify`] / [`simulate`] →
+//! [`stats`] → [`claims`] → [`report`]; the binary is a thin CLI over [`run`].
+
+pub mod num;
+pub mod spec;
+pub mod landscape;
+pub mod certify;
+pub mod stats;
+pub mod claims;
+pub mod report;
+pub mod run;
+pub mod simulate;

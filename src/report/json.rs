@@ -1,0 +1,172 @@
+//! The report.json format (versioned; documented in README "Report format").
+//! These are the format's own serialisation types; tests read them back.
+
+use crate::stats::{serde_f64_ext, Estimate};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The current format version. Bump on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A certified enclosure [lo, hi] (outward rounded).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bounds {
+    #[serde(with = "serde_f64_ext")]
+    pub lo: f64,
+    #[serde(with = "serde_f64_ext")]
+    pub hi: f64,
+}
+
+/// A box, as coordinate-wise lower and upper ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoxBounds {
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub spec_name: String,
+    pub spec_file: String,
+    pub description: Option<String>,
+    pub landscape: String,
+    pub dim: usize,
+    pub domain: String,
+    pub noise: String,
+    pub eta: Vec<f64>,
+    pub batch: Vec<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiscreteBarrier {
+    pub eta: f64,
+    /// `null` when no certificate is available; `method` says why.
+    pub barrier: Option<Bounds>,
+    pub method: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Certified {
+    /// Box containing the unique critical point θ* (Krawczyk).
+    pub minimizer: BoxBounds,
+    /// The f64 point the simulations start from and the ball is centred at.
+    pub start: Vec<f64>,
+    pub loss_at_min: Bounds,
+    /// λ_max(∇²L(θ*)).
+    pub sharpness: Bounds,
+    /// λ_min(∇²L(θ*)).
+    pub lambda_min: Bounds,
+    /// ΔL = min over ∂D of L − L*.
+    pub depth: Bounds,
+    pub depth_method: String,
+    /// V̄(D) for continuous SGD.
+    pub barrier: Option<Bounds>,
+    pub barrier_method: String,
+    pub barrier_discrete: Vec<DiscreteBarrier>,
+    /// Hypothesis name → certified or not.
+    pub hypotheses: BTreeMap<String, bool>,
+    /// Hypothesis name → what was proved, or what failed and where.
+    pub hypotheses_detail: BTreeMap<String, String>,
+    /// Boxes processed by branch-and-bound.
+    pub boxes: usize,
+    /// Proof files the certified numbers rely on.
+    pub proofs: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MonteCarloPoint {
+    /// "continuous" (E3) or "discrete" (E1).
+    pub dynamics: String,
+    pub eta: f64,
+    pub batch: u32,
+    /// κ² = η/B.
+    pub kappa2: f64,
+    pub trials: usize,
+    pub exits: usize,
+    pub censored: usize,
+    /// "time" (continuous) or "iterations" (discrete).
+    pub unit: String,
+    /// Step cap (Euler–Maruyama steps or iterations).
+    pub max_steps: u64,
+    /// Euler–Maruyama step (continuous only).
+    pub dt: Option<f64>,
+    /// Seed of this point's trajectories (derived from the spec seed and the point index).
+    pub seed: u64,
+    pub mean_exit_time: Estimate,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CertifiedSide {
+    #[serde(with = "serde_f64_ext")]
+    pub lo: f64,
+    #[serde(with = "serde_f64_ext")]
+    pub hi: f64,
+    pub method: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fit {
+    pub slope: Estimate,
+    pub intercept: Estimate,
+    pub chi2: f64,
+    pub dof: usize,
+    pub p_value: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    pub id: String,
+    pub statement: String,
+    /// "PASS", "FAIL" or "INCONCLUSIVE".
+    pub verdict: String,
+    pub reason: String,
+    pub hypotheses_certified: bool,
+    /// The certified interval compared (`null` if none).
+    pub certified: Option<CertifiedSide>,
+    /// The estimated interval compared (the fitted exponent; `null` if none).
+    pub estimated: Option<Estimate>,
+    pub fit: Option<Fit>,
+    /// Indices into `monte_carlo` of the points used.
+    pub points: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// "PASS" if every claim passed, "FAIL" if any failed, else "INCONCLUSIVE".
+    pub verdict: String,
+    /// The CLI's exit code for this report (0 PASS, 1 otherwise).
+    pub exit_code: i32,
+    /// Family-wise level: every claim's interval is at 1 − (1 − confidence)/k.
+    pub confidence: f64,
+    pub claims: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub seed: u64,
+    pub trials: usize,
+    pub confidence: f64,
+    pub max_steps: u64,
+    pub dt: f64,
+    pub dynamics: Vec<String>,
+    pub max_boxes: usize,
+}
+
+/// The whole report.json.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub tool: Tool,
+    pub problem: Problem,
+    pub settings: Settings,
+    pub certified: Certified,
+    pub monte_carlo: Vec<MonteCarloPoint>,
+    pub claims: Vec<Claim>,
+    pub summary: Summary,
+}

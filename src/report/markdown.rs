@@ -1,0 +1,202 @@
+//! report.md: a human-readable rendering of report.json.
+//!
+//! Certified enclosures are printed with outward-rounded decimals (the printed lower end
+//! is ≤ the binary64 lower bound, the printed upper end ≥ the upper bound), so the
+//! printed interval is still an enclosure; report.json holds the exact binary64 bounds.
+
+use super::json::{Bounds, Report};
+use std::fmt::Write;
+
+/// Significant digits of certified numbers in report.md.
+pub const DIGITS: usize = 10;
+
+fn step_decimal(s: &str, up: bool) -> String {
+    // s = "[-]d.ddddde[-]x": move the last mantissa digit by one unit.
+    let (mant, exp) = s.split_once('e').expect("exponent format");
+    let neg = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let frac_len = digits.len() - 1;
+    let mut m: i128 = digits.parse().expect("digits");
+    if neg {
+        m = -m;
+    }
+    m += if up { 1 } else { -1 };
+    let e: i32 = exp.parse().expect("exponent");
+    format!("{}e{}", m, e - frac_len as i32)
+}
+
+/// A decimal ≤ x (for lower bounds), with `DIGITS` significant digits.
+pub fn fmt_lower(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let s = format!("{:.*e}", DIGITS - 1, x);
+    // parse(s) < x implies s < x; otherwise step down by one unit in the last place,
+    // which is more than the rounding error of s (half a unit) and more than one ulp.
+    if s.parse::<f64>().map_or(false, |v| v < x) {
+        pretty(&s)
+    } else {
+        pretty(&step_decimal(&s, false))
+    }
+}
+
+/// A decimal ≥ x (for upper bounds).
+pub fn fmt_upper(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let s = format!("{:.*e}", DIGITS - 1, x);
+    if s.parse::<f64>().map_or(false, |v| v > x) {
+        pretty(&s)
+    } else {
+        pretty(&step_decimal(&s, true))
+    }
+}
+
+/// Normalises a decimal string through f64 for display (the parsed value keeps the
+/// direction: it is ≤ / ≥ the bound whenever the decimal is strictly so, checked above).
+fn pretty(s: &str) -> String {
+    let v: f64 = s.parse().unwrap_or(f64::NAN);
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e6).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// "[lo, hi]" with outward-rounded decimals.
+pub fn fmt_enclosure(b: &Bounds) -> String {
+    format!("[{}, {}]", fmt_lower(b.lo), fmt_upper(b.hi))
+}
+
+fn est(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{x:.4e}")
+    } else {
+        format!("{}", (x * 1e4).round() / 1e4)
+    }
+}
+
+/// Renders report.md.
+pub fn render_markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let p = &r.problem;
+    let _ = writeln!(s, "# escapecert report: {}\n", p.spec_name);
+    if let Some(d) = &p.description {
+        let _ = writeln!(s, "{d}\n");
+    }
+    let _ = writeln!(
+        s,
+        "**Verdict: {}** (exit code {}): {} claim(s); family-wise confidence {} (Bonferroni: each claim's interval at 1 − (1 − {})/{}).\n",
+        r.summary.verdict, r.summary.exit_code, r.summary.claims, r.summary.confidence, r.summary.confidence, r.summary.claims.max(1)
+    );
+    let _ = writeln!(s, "## Claims\n");
+    let _ = writeln!(s, "| claim | verdict | certified | estimated | why |");
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for c in &r.claims {
+        let cert = c.certified.as_ref().map_or("—".to_string(), |b| fmt_enclosure(&Bounds { lo: b.lo, hi: b.hi }));
+        let e = c.estimated.as_ref().map_or("—".to_string(), |e| {
+            format!("{} [{}, {}] ({}% level, {} points)", est(e.estimate), est(e.lo), est(e.hi), 100.0 * e.level, e.n)
+        });
+        let _ = writeln!(s, "| {} | **{}** | {} | {} | {} |", c.id, c.verdict, cert, e, c.reason.replace('|', "\\|"));
+    }
+    for c in &r.claims {
+        let _ = writeln!(s, "\n- **{}**: {}", c.id, c.statement);
+        if let Some(cs) = &c.certified {
+            let _ = writeln!(s, "  - certified side: {}", cs.method);
+        }
+        if let Some(f) = &c.fit {
+            let _ = writeln!(
+                s,
+                "  - fit: weighted least squares of log E[exit time] on 1/κ², slope {} [{}, {}], intercept {} [{}, {}], χ² = {} on {} dof (p = {}); {}",
+                est(f.slope.estimate), est(f.slope.lo), est(f.slope.hi),
+                est(f.intercept.estimate), est(f.intercept.lo), est(f.intercept.hi),
+                est(f.chi2), f.dof, est(f.p_value), f.slope.method
+            );
+        }
+        if !c.hypotheses_certified {
+            let _ = writeln!(s, "  - hypotheses (H1)/(H2) not certified: this claim cannot pass.");
+        }
+    }
+
+    let ce = &r.certified;
+    let _ = writeln!(s, "\n## Certified (outward-rounded interval arithmetic)\n");
+    let _ = writeln!(s, "Every number in this table is a rigorous enclosure; printed decimals are rounded outward.\n");
+    let _ = writeln!(s, "| quantity | enclosure | how |");
+    let _ = writeln!(s, "|---|---|---|");
+    for i in 0..ce.minimizer.lo.len().min(12) {
+        let _ = writeln!(
+            s,
+            "| θ*{} | {} | Krawczyk: unique critical point in this box |",
+            if ce.minimizer.lo.len() > 1 { format!("[{}]", i + 1) } else { String::new() },
+            fmt_enclosure(&Bounds { lo: ce.minimizer.lo[i], hi: ce.minimizer.hi[i] })
+        );
+    }
+    if ce.minimizer.lo.len() > 12 {
+        let _ = writeln!(s, "| θ*[13…{}] | see report.json | |", ce.minimizer.lo.len());
+    }
+    let _ = writeln!(s, "| L* = L(θ*) | {} | interval evaluation over the minimiser box |", fmt_enclosure(&ce.loss_at_min));
+    let _ = writeln!(s, "| sharpness λ_max(∇²L(θ*)) | {} | Gershgorin after similarity + Rayleigh quotient |", fmt_enclosure(&ce.sharpness));
+    let _ = writeln!(s, "| λ_min(∇²L(θ*)) | {} | same |", fmt_enclosure(&ce.lambda_min));
+    let _ = writeln!(s, "| depth ΔL | {} | {} |", fmt_enclosure(&ce.depth), ce.depth_method);
+    let _ = writeln!(
+        s,
+        "| barrier V̄ (continuous) | {} | {} |",
+        ce.barrier.as_ref().map_or("not available".into(), fmt_enclosure),
+        ce.barrier_method
+    );
+    for b in &ce.barrier_discrete {
+        let _ = writeln!(
+            s,
+            "| barrier V̄_η (discrete, η = {}) | {} | {} |",
+            b.eta,
+            b.barrier.as_ref().map_or("not available".into(), fmt_enclosure),
+            b.method
+        );
+    }
+    let _ = writeln!(s, "\nHypotheses (THEORY §3):\n");
+    for (name, holds) in &ce.hypotheses {
+        let detail = ce.hypotheses_detail.get(name).cloned().unwrap_or_default();
+        let _ = writeln!(s, "- ({name}) {}: {detail}", if *holds { "certified" } else { "NOT certified" });
+    }
+    let _ = writeln!(s, "\nBranch-and-bound boxes: {}. Proofs: {}.", ce.boxes, ce.proofs.join(", "));
+
+    let _ = writeln!(s, "\n## Monte Carlo\n");
+    let _ = writeln!(
+        s,
+        "Mean exit times with censored-exponential χ² intervals (THEORY §7); censored runs count as censored, never as exits.\n"
+    );
+    let _ = writeln!(s, "| dynamics | η | B | κ² | trials | exits | censored | mean exit time | interval | level | unit |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
+    for m in &r.monte_carlo {
+        let e = &m.mean_exit_time;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | [{}, {}] | {} | {} |",
+            m.dynamics, m.eta, m.batch, est(m.kappa2), m.trials, m.exits, m.censored,
+            est(e.estimate), est(e.lo), est(e.hi), e.level, m.unit
+        );
+    }
+
+    let st = &r.settings;
+    let _ = writeln!(s, "\n## Parameters\n");
+    let _ = writeln!(s, "- spec: `{}` ({})", p.spec_file, p.spec_name);
+    let _ = writeln!(s, "- landscape: {} (d = {})", p.landscape, p.dim);
+    let _ = writeln!(s, "- domain: {}", p.domain);
+    let _ = writeln!(s, "- start: the midpoint of the minimiser box, {:?}", ce.start.iter().take(12).collect::<Vec<_>>());
+    let _ = writeln!(s, "- noise: {}", p.noise);
+    let _ = writeln!(s, "- η: {:?}; B: {:?}", p.eta, p.batch);
+    let _ = writeln!(
+        s,
+        "- Monte Carlo: {} trials per point, seed {}, confidence {}, max_steps {}, dt {} (continuous), dynamics {:?}",
+        st.trials, st.seed, st.confidence, st.max_steps, st.dt, st.dynamics
+    );
+    let _ = writeln!(s, "- certify: at most {} branch-and-bound boxes", st.max_boxes);
+    let _ = writeln!(s, "- tool: {} {} (report format {})", r.tool.name, r.tool.version, r.format_version);
+    s
+}

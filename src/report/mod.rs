@@ -1,0 +1,191 @@
+//! Reports: `report.json` (versioned, see [`json`]) and `report.md` (for people),
+//! written atomically into an output folder.
+
+pub mod json;
+mod markdown;
+
+use crate::certify::Certified;
+use crate::claims::{Claim, SweepPoint, Verdict};
+use crate::landscape::Problem;
+use crate::spec::{DynamicsSpec, NoiseSpec, Spec};
+use inari::Interval;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+pub use markdown::{fmt_enclosure, fmt_lower, fmt_upper, render_markdown};
+
+/// Errors while writing a report.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error("cannot write the report to {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot serialise the report: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn bounds(x: Interval) -> json::Bounds {
+    json::Bounds { lo: x.inf(), hi: x.sup() }
+}
+
+/// The overall verdict: PASS only if every claim passed.
+pub fn overall(claims: &[Claim]) -> Verdict {
+    if claims.iter().any(|c| c.verdict == Verdict::Fail) {
+        Verdict::Fail
+    } else if !claims.is_empty() && claims.iter().all(|c| c.verdict == Verdict::Pass) {
+        Verdict::Pass
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// Assembles the report.json structure.
+pub fn build(
+    spec: &Spec,
+    problem: &Problem,
+    cert: &Certified,
+    sweep: &[SweepPoint],
+    point_seeds: &[u64],
+    claims: &[Claim],
+) -> json::Report {
+    let NoiseSpec::Isotropic { sigma } = spec.noise;
+    let mc = &spec.monte_carlo;
+    let v = overall(claims);
+    json::Report {
+        format_version: json::FORMAT_VERSION,
+        tool: json::Tool { name: "escapecert".into(), version: env!("CARGO_PKG_VERSION").into() },
+        problem: json::Problem {
+            spec_name: spec.name.clone(),
+            spec_file: spec.file.display().to_string(),
+            description: spec.description.clone(),
+            landscape: problem.landscape.describe(),
+            dim: problem.landscape.dim(),
+            domain: cert.domain.describe(),
+            noise: format!("isotropic, Σ = σ²I with σ = {sigma}"),
+            eta: spec.eta.clone(),
+            batch: spec.batch.clone(),
+        },
+        settings: json::Settings {
+            seed: mc.seed,
+            trials: mc.trials,
+            confidence: mc.confidence,
+            max_steps: mc.max_steps,
+            dt: mc.dt,
+            dynamics: mc
+                .dynamics
+                .iter()
+                .map(|d| match d {
+                    DynamicsSpec::Continuous => "continuous".to_string(),
+                    DynamicsSpec::Discrete => "discrete".to_string(),
+                })
+                .collect(),
+            max_boxes: spec.max_boxes,
+        },
+        certified: json::Certified {
+            minimizer: json::BoxBounds {
+                lo: cert.minimizer.x.iter().map(|x| x.inf()).collect(),
+                hi: cert.minimizer.x.iter().map(|x| x.sup()).collect(),
+            },
+            start: cert.start.clone(),
+            loss_at_min: bounds(cert.loss_at_min),
+            sharpness: bounds(cert.sharpness),
+            lambda_min: bounds(cert.lambda_min),
+            depth: bounds(cert.depth),
+            depth_method: cert.depth_method.clone(),
+            barrier: cert.barrier.value.map(bounds),
+            barrier_method: cert.barrier.method.clone(),
+            barrier_discrete: cert
+                .barrier_discrete
+                .iter()
+                .map(|b| json::DiscreteBarrier {
+                    eta: b.eta,
+                    barrier: b.bound.value.map(bounds),
+                    method: b.bound.method.clone(),
+                })
+                .collect(),
+            hypotheses: cert.hypotheses.iter().map(|h| (h.name.clone(), h.holds)).collect(),
+            hypotheses_detail: cert.hypotheses.iter().map(|h| (h.name.clone(), h.detail.clone())).collect(),
+            boxes: cert.boxes,
+            proofs: cert.proofs.clone(),
+        },
+        monte_carlo: sweep
+            .iter()
+            .zip(point_seeds)
+            .map(|(p, &seed)| json::MonteCarloPoint {
+                dynamics: match p.dynamics {
+                    crate::simulate::Dynamics::Continuous => "continuous".into(),
+                    crate::simulate::Dynamics::Discrete => "discrete".into(),
+                },
+                eta: p.eta,
+                batch: p.batch,
+                kappa2: p.kappa2,
+                trials: p.result.trials,
+                exits: p.result.exits,
+                censored: p.result.censored,
+                unit: match p.result.unit {
+                    crate::simulate::Unit::Time => "time".into(),
+                    crate::simulate::Unit::Iterations => "iterations".into(),
+                },
+                max_steps: mc.max_steps,
+                dt: (p.dynamics == crate::simulate::Dynamics::Continuous).then_some(mc.dt),
+                seed,
+                mean_exit_time: p.mean.clone(),
+            })
+            .collect(),
+        claims: claims
+            .iter()
+            .map(|c| json::Claim {
+                id: c.id.clone(),
+                statement: c.statement.clone(),
+                verdict: c.verdict.as_str().into(),
+                reason: c.reason.clone(),
+                hypotheses_certified: c.hypotheses_certified,
+                certified: c.certified.as_ref().map(|(lo, hi, m)| json::CertifiedSide { lo: *lo, hi: *hi, method: m.clone() }),
+                estimated: c.estimated.clone(),
+                fit: c.fit.as_ref().map(|f| json::Fit {
+                    slope: f.slope.clone(),
+                    intercept: f.intercept.clone(),
+                    chi2: f.chi2,
+                    dof: f.dof,
+                    p_value: f.p_value,
+                }),
+                points: c.points.clone(),
+            })
+            .collect(),
+        summary: json::Summary {
+            verdict: v.as_str().into(),
+            exit_code: if v == Verdict::Pass { 0 } else { 1 },
+            confidence: mc.confidence,
+            claims: claims.len(),
+        },
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Io { path: path.to_path_buf(), source }
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same folder,
+/// flushed to disk, then renamed over the target.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(contents).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// Writes `report.json` and `report.md` into `dir` (created if missing). Both files are
+/// rendered in memory first, so a failure never leaves a half-written report.
+pub fn write(dir: &Path, report: &json::Report) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut js = serde_json::to_string_pretty(report)?;
+    js.push('\n');
+    let md = render_markdown(report);
+    write_atomic(&dir.join("report.json"), js.as_bytes())?;
+    write_atomic(&dir.join("report.md"), md.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,522 @@
+//! Spec files (TOML): parsed raw with serde, then resolved into a validated [`Spec`].
+//!
+//! Every error names the file, the key and the problem (exit code 2 in the CLI).
+//! Unknown keys are errors: a typo must never be silently ignored.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// A bad spec file: the file, the key (dotted path, empty for the whole file) and why.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[error("{}: {}{problem}", file.display(), if key.is_empty() { String::new() } else { format!("key `{key}`: ") })]
+pub struct SpecError {
+    pub file: PathBuf,
+    pub key: String,
+    pub problem: String,
+}
+
+impl SpecError {
+    pub fn new(file: &Path, key: &str, problem: impl Into<String>) -> Self {
+        SpecError { file: file.to_path_buf(), key: key.to_string(), problem: problem.into() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(x) => vec![x],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    name: String,
+    description: Option<String>,
+    landscape: RawLandscape,
+    minimum: Option<RawMinimum>,
+    domain: RawDomain,
+    noise: RawNoise,
+    sgd: RawSgd,
+    monte_carlo: Option<RawMonteCarlo>,
+    certify: Option<RawCertify>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLandscape {
+    expr: Option<String>,
+    builtin: Option<String>,
+    dim: Option<i64>,
+    sharpness: Option<f64>,
+    hessian: Option<Vec<Vec<f64>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMinimum {
+    guess: Vec<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDomain {
+    kind: String,
+    lo: Option<f64>,
+    hi: Option<f64>,
+    radius: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNoise {
+    kind: String,
+    sigma: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSgd {
+    eta: OneOrMany<f64>,
+    batch: Option<OneOrMany<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMonteCarlo {
+    trials: Option<i64>,
+    seed: Option<i64>,
+    confidence: Option<f64>,
+    max_steps: Option<i64>,
+    dt: Option<f64>,
+    dynamics: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCertify {
+    max_boxes: Option<i64>,
+}
+
+/// Which loss landscape.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LandscapeSpec {
+    /// An expression in `x` (1-D) or `x1 … xd`; `dim` if given explicitly.
+    Expr { expr: String, dim: Option<usize> },
+    /// ½ θᵀHθ with H = λI (`sharpness`) or a full symmetric `hessian`.
+    Quadratic { dim: usize, sharpness: Option<f64>, hessian: Option<Vec<f64>> },
+    /// Styblinski–Tang, ½ Σ (θ_i⁴ − 16θ_i² + 5θ_i).
+    StyblinskiTang { dim: usize },
+}
+
+/// The domain D.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DomainSpec {
+    /// The 1-D interval (lo, hi).
+    Interval { lo: f64, hi: f64 },
+    /// A ball of this radius centred at the certified minimiser.
+    Ball { radius: f64 },
+}
+
+/// The gradient-noise model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NoiseSpec {
+    /// Σ = σ² I.
+    Isotropic { sigma: f64 },
+}
+
+/// A dynamics to simulate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DynamicsSpec {
+    /// Continuous SGD (THEORY E3), Euler–Maruyama.
+    Continuous,
+    /// Discrete Gaussian SGD (THEORY E1).
+    Discrete,
+}
+
+/// Monte Carlo settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonteCarloSpec {
+    pub trials: usize,
+    pub seed: u64,
+    pub confidence: f64,
+    pub max_steps: u64,
+    pub dt: f64,
+    pub dynamics: Vec<DynamicsSpec>,
+}
+
+/// A validated spec.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    pub file: PathBuf,
+    pub name: String,
+    pub description: Option<String>,
+    pub landscape: LandscapeSpec,
+    pub guess: Option<Vec<f64>>,
+    pub domain: DomainSpec,
+    pub noise: NoiseSpec,
+    pub eta: Vec<f64>,
+    pub batch: Vec<u32>,
+    pub monte_carlo: MonteCarloSpec,
+    pub max_boxes: usize,
+    /// The spec file's text, for the report's provenance.
+    pub source_text: String,
+}
+
+/// Defaults, documented in the README.
+pub mod defaults {
+    pub const TRIALS: usize = 200;
+    pub const SEED: u64 = 0;
+    pub const CONFIDENCE: f64 = 0.95;
+    pub const MAX_STEPS: u64 = 10_000_000;
+    pub const DT: f64 = 1e-3;
+    pub const BATCH: u32 = 1;
+    pub const MAX_BOXES: usize = 200_000;
+    /// Largest dimension accepted.
+    pub const MAX_DIM: usize = 10_000;
+    /// Largest number of trials per sweep point accepted.
+    pub const MAX_TRIALS: usize = 100_000_000;
+}
+
+fn finite(file: &Path, key: &str, v: f64) -> Result<f64, SpecError> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(SpecError::new(file, key, format!("must be a finite number, got {v}")))
+    }
+}
+
+fn positive(file: &Path, key: &str, v: f64) -> Result<f64, SpecError> {
+    let v = finite(file, key, v)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(SpecError::new(file, key, format!("must be positive, got {v}")))
+    }
+}
+
+fn count(file: &Path, key: &str, v: i64, max: u64) -> Result<u64, SpecError> {
+    if v < 1 {
+        return Err(SpecError::new(file, key, format!("must be a positive integer, got {v}")));
+    }
+    if v as u64 > max {
+        return Err(SpecError::new(file, key, format!("must be at most {max}, got {v}")));
+    }
+    Ok(v as u64)
+}
+
+/// Locates a 1-based (line, column) for a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// The dotted key of the table header and key at a line, best effort, for messages.
+fn key_at(text: &str, line: usize) -> String {
+    let mut table = String::new();
+    let mut key = String::new();
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            table = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            key.clear();
+        } else if let Some((k, _)) = t.split_once('=') {
+            key = k.trim().to_string();
+        }
+        if i + 1 == line {
+            break;
+        }
+    }
+    match (table.is_empty(), key.is_empty()) {
+        (true, _) => key,
+        (false, true) => table,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
+impl Spec {
+    /// Reads and validates a spec file.
+    pub fn from_file(path: &Path) -> Result<Spec, SpecError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SpecError::new(path, "", format!("cannot read the file: {e}")))?;
+        Spec::from_str(path, &text)
+    }
+
+    /// Parses and validates spec text; `file` is used in messages.
+    pub fn from_str(file: &Path, text: &str) -> Result<Spec, SpecError> {
+        let raw: RawSpec = toml::from_str(text).map_err(|e| {
+            let msg = e.message().replace('\n', " ");
+            match e.span() {
+                Some(span) => {
+                    let (line, col) = line_col(text, span.start);
+                    SpecError::new(
+                        file,
+                        &key_at(text, line),
+                        format!("line {line}, column {col}: {msg}"),
+                    )
+                }
+                None => SpecError::new(file, "", msg),
+            }
+        })?;
+        Spec::resolve(file, raw, text)
+    }
+
+    fn resolve(file: &Path, raw: RawSpec, text: &str) -> Result<Spec, SpecError> {
+        let f = file;
+        if raw.name.trim().is_empty() {
+            return Err(SpecError::new(f, "name", "must not be empty"));
+        }
+        let dim = match raw.landscape.dim {
+            Some(d) => Some(count(f, "landscape.dim", d, defaults::MAX_DIM as u64)? as usize),
+            None => None,
+        };
+        let l = &raw.landscape;
+        let landscape = match (&l.expr, &l.builtin) {
+            (Some(_), Some(_)) => {
+                return Err(SpecError::new(f, "landscape", "give either `expr` or `builtin`, not both"))
+            }
+            (None, None) => {
+                return Err(SpecError::new(f, "landscape", "needs `expr` or `builtin`"))
+            }
+            (Some(e), None) => {
+                if l.sharpness.is_some() || l.hessian.is_some() {
+                    return Err(SpecError::new(
+                        f,
+                        "landscape",
+                        "`sharpness` and `hessian` belong to builtin = \"quadratic\"",
+                    ));
+                }
+                LandscapeSpec::Expr { expr: e.clone(), dim }
+            }
+            (None, Some(b)) => match b.as_str() {
+                "quadratic" => {
+                    let dim = dim.ok_or_else(|| {
+                        SpecError::new(f, "landscape.dim", "is required for builtin = \"quadratic\"")
+                    })?;
+                    let sharpness = match l.sharpness {
+                        Some(s) => Some(positive(f, "landscape.sharpness", s)?),
+                        None => None,
+                    };
+                    let hessian = match &l.hessian {
+                        Some(rows) => {
+                            if rows.len() != dim || rows.iter().any(|r| r.len() != dim) {
+                                return Err(SpecError::new(
+                                    f,
+                                    "landscape.hessian",
+                                    format!("must be a {dim}×{dim} matrix (landscape.dim = {dim})"),
+                                ));
+                            }
+                            let mut h = Vec::with_capacity(dim * dim);
+                            for (i, r) in rows.iter().enumerate() {
+                                for (j, &v) in r.iter().enumerate() {
+                                    h.push(finite(f, &format!("landscape.hessian[{i}][{j}]"), v)?);
+                                }
+                            }
+                            for i in 0..dim {
+                                for j in 0..i {
+                                    if h[i * dim + j] != h[j * dim + i] {
+                                        return Err(SpecError::new(
+                                            f,
+                                            "landscape.hessian",
+                                            format!("must be symmetric; entries [{i}][{j}] and [{j}][{i}] differ"),
+                                        ));
+                                    }
+                                }
+                            }
+                            Some(h)
+                        }
+                        None => None,
+                    };
+                    if sharpness.is_some() == hessian.is_some() {
+                        return Err(SpecError::new(
+                            f,
+                            "landscape",
+                            "builtin = \"quadratic\" needs exactly one of `sharpness` or `hessian`",
+                        ));
+                    }
+                    LandscapeSpec::Quadratic { dim, sharpness, hessian }
+                }
+                "styblinski_tang" => {
+                    if l.sharpness.is_some() || l.hessian.is_some() {
+                        return Err(SpecError::new(
+                            f,
+                            "landscape",
+                            "`sharpness` and `hessian` belong to builtin = \"quadratic\"",
+                        ));
+                    }
+                    let dim = dim.ok_or_else(|| {
+                        SpecError::new(f, "landscape.dim", "is required for builtin = \"styblinski_tang\"")
+                    })?;
+                    LandscapeSpec::StyblinskiTang { dim }
+                }
+                other => {
+                    return Err(SpecError::new(
+                        f,
+                        "landscape.builtin",
+                        format!("unknown builtin `{other}`; expected \"quadratic\" or \"styblinski_tang\""),
+                    ))
+                }
+            },
+        };
+        let guess = match raw.minimum {
+            Some(m) => {
+                let mut g = Vec::with_capacity(m.guess.len());
+                for (i, &v) in m.guess.iter().enumerate() {
+                    g.push(finite(f, &format!("minimum.guess[{i}]"), v)?);
+                }
+                if g.is_empty() {
+                    return Err(SpecError::new(f, "minimum.guess", "must not be empty"));
+                }
+                Some(g)
+            }
+            None => None,
+        };
+        let d = &raw.domain;
+        let domain = match d.kind.as_str() {
+            "interval" => {
+                if d.radius.is_some() {
+                    return Err(SpecError::new(f, "domain.radius", "belongs to kind = \"ball\""));
+                }
+                let lo = finite(f, "domain.lo", d.lo.ok_or_else(|| SpecError::new(f, "domain.lo", "is required for kind = \"interval\""))?)?;
+                let hi = finite(f, "domain.hi", d.hi.ok_or_else(|| SpecError::new(f, "domain.hi", "is required for kind = \"interval\""))?)?;
+                if !(lo < hi) {
+                    return Err(SpecError::new(f, "domain", format!("needs lo < hi, got lo = {lo}, hi = {hi}")));
+                }
+                DomainSpec::Interval { lo, hi }
+            }
+            "ball" => {
+                if d.lo.is_some() || d.hi.is_some() {
+                    return Err(SpecError::new(f, "domain", "`lo` and `hi` belong to kind = \"interval\""));
+                }
+                let r = d.radius.ok_or_else(|| SpecError::new(f, "domain.radius", "is required for kind = \"ball\""))?;
+                DomainSpec::Ball { radius: positive(f, "domain.radius", r)? }
+            }
+            other => {
+                return Err(SpecError::new(
+                    f,
+                    "domain.kind",
+                    format!("unknown kind `{other}`; expected \"interval\" or \"ball\""),
+                ))
+            }
+        };
+        let noise = match raw.noise.kind.as_str() {
+            "isotropic" => {
+                let s = raw.noise.sigma.ok_or_else(|| SpecError::new(f, "noise.sigma", "is required for kind = \"isotropic\""))?;
+                NoiseSpec::Isotropic { sigma: positive(f, "noise.sigma", s)? }
+            }
+            other => {
+                return Err(SpecError::new(
+                    f,
+                    "noise.kind",
+                    format!("unknown kind `{other}`; expected \"isotropic\""),
+                ))
+            }
+        };
+        let eta_raw = raw.sgd.eta.into_vec();
+        if eta_raw.is_empty() {
+            return Err(SpecError::new(f, "sgd.eta", "must not be an empty list"));
+        }
+        let mut eta = Vec::with_capacity(eta_raw.len());
+        for (i, &e) in eta_raw.iter().enumerate() {
+            let key = if eta_raw.len() == 1 { "sgd.eta".to_string() } else { format!("sgd.eta[{i}]") };
+            eta.push(positive(f, &key, e)?);
+        }
+        let batch_raw = raw.sgd.batch.map(|b| b.into_vec()).unwrap_or_else(|| vec![defaults::BATCH as i64]);
+        if batch_raw.is_empty() {
+            return Err(SpecError::new(f, "sgd.batch", "must not be an empty list"));
+        }
+        let mut batch = Vec::with_capacity(batch_raw.len());
+        for (i, &b) in batch_raw.iter().enumerate() {
+            let key = if batch_raw.len() == 1 { "sgd.batch".to_string() } else { format!("sgd.batch[{i}]") };
+            batch.push(count(f, &key, b, u32::MAX as u64)? as u32);
+        }
+        let mc = raw.monte_carlo.unwrap_or(RawMonteCarlo {
+            trials: None,
+            seed: None,
+            confidence: None,
+            max_steps: None,
+            dt: None,
+            dynamics: None,
+        });
+        let trials = match mc.trials {
+            Some(t) => count(f, "monte_carlo.trials", t, defaults::MAX_TRIALS as u64)? as usize,
+            None => defaults::TRIALS,
+        };
+        let seed = match mc.seed {
+            Some(s) if s < 0 => return Err(SpecError::new(f, "monte_carlo.seed", format!("must be ≥ 0, got {s}"))),
+            Some(s) => s as u64,
+            None => defaults::SEED,
+        };
+        let confidence = match mc.confidence {
+            Some(c) if !(c > 0.0 && c < 1.0) => {
+                return Err(SpecError::new(f, "monte_carlo.confidence", format!("must lie strictly between 0 and 1, got {c}")))
+            }
+            Some(c) => c,
+            None => defaults::CONFIDENCE,
+        };
+        let max_steps = match mc.max_steps {
+            Some(m) => count(f, "monte_carlo.max_steps", m, u64::MAX / 2)?,
+            None => defaults::MAX_STEPS,
+        };
+        let dt = match mc.dt {
+            Some(v) => positive(f, "monte_carlo.dt", v)?,
+            None => defaults::DT,
+        };
+        let dynamics = match mc.dynamics {
+            Some(list) => {
+                if list.is_empty() {
+                    return Err(SpecError::new(f, "monte_carlo.dynamics", "must not be empty"));
+                }
+                let mut out = Vec::new();
+                for (i, s) in list.iter().enumerate() {
+                    let d = match s.as_str() {
+                        "continuous" => DynamicsSpec::Continuous,
+                        "discrete" => DynamicsSpec::Discrete,
+                        other => {
+                            return Err(SpecError::new(
+                                f,
+                                &format!("monte_carlo.dynamics[{i}]"),
+                                format!("unknown dynamics `{other}`; expected \"continuous\" or \"discrete\""),
+                            ))
+                        }
+                    };
+                    if !out.contains(&d) {
+                        out.push(d);
+                    }
+                }
+                out
+            }
+            None => vec![DynamicsSpec::Continuous, DynamicsSpec::Discrete],
+        };
+        let max_boxes = match raw.certify.and_then(|c| c.max_boxes) {
+            Some(m) => count(f, "certify.max_boxes", m, 1 << 40)? as usize,
+            None => defaults::MAX_BOXES,
+        };
+        Ok(Spec {
+            file: file.to_path_buf(),
+            name: raw.name,
+            description: raw.description,
+            landscape,
+            guess,
+            domain,
+            noise,
+            eta,
+            batch,
+            monte_carlo: MonteCarloSpec { trials, seed, confidence, max_steps, dt, dynamics },
+            max_boxes,
+            source_text: text.to_string(),
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! Weighted least squares for exponent fits (THEORY.md §7, "Exponent fits").
+
+use super::quantile::{chi2_sf, normal_upper_quantile, student_t_upper_quantile};
+use super::{alpha_of, check_finite, serde_f64_ext, Estimate, StatsError};
+use serde::{Deserialize, Serialize};
+
+/// Result of a weighted straight-line fit `y = a + b x` ([`weighted_slope`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearFit {
+    /// The slope `b` with its confidence interval.
+    pub slope: Estimate,
+    /// The intercept `a` with its confidence interval.
+    pub intercept: Estimate,
+    /// Goodness-of-fit statistic `χ² = Σ ((y_i − a − b x_i)/se_i)²`.
+    #[serde(with = "serde_f64_ext")]
+    pub chi2: f64,
+    /// Degrees of freedom of `chi2`: `n_points − 2`.
+    pub dof: usize,
+    /// Upper-tail probability `P(χ²(dof) > chi2)`; by convention `1.0` when `dof = 0`.
+    #[serde(with = "serde_f64_ext")]
+    pub p_value: f64,
+    /// Number of points fitted.
+    pub n_points: usize,
+}
+
+/// Weighted least-squares fit of `y = a + b x` with weights `1/se²`, and confidence
+/// intervals at `level` for the slope `b` and intercept `a`.
+///
+/// Inputs: equal-length slices `x`, `y`, `se` of finite values, `se > 0`, at least 2 points,
+/// not all `x` equal. Estimates (computed about the weighted mean `x̄` for accuracy):
+/// `b = Σw(x−x̄)(y−ȳ)/Σw(x−x̄)²`, `a = ȳ − b x̄`, with unscaled standard errors
+/// `se(b) = 1/√(Σw(x−x̄)²)` and `se(a) = √(1/Σw + x̄²/Σw(x−x̄)²)` (exact when the `se` are
+/// the true standard deviations of the `y`). Goodness of fit: `chi2 = Σ((y−ŷ)/se)²` with
+/// `dof = n − 2` and `p_value = P(χ²(dof) > chi2)`.
+///
+/// * `n >= 3`: the standard errors are multiplied by `√max(1, chi2/dof)` and the intervals
+///   use the Student t quantile with `n − 2` degrees of freedom. This choice is
+///   conservative: when the model under-fits (scatter larger than the stated `se`, e.g. a
+///   missing log-prefactor term or underestimated errors) the intervals widen by the
+///   observed excess scatter, and they are never narrower than the known-variance intervals
+///   (the t quantile exceeds the normal one). Method `"wls-student-t-scaled"`.
+/// * `n = 2`: the line passes through both points, `chi2 = 0` and `dof = 0`, so no scatter
+///   can be estimated; the intervals use the unscaled standard errors and the normal
+///   quantile (valid only if the `se` are right). Method `"wls-normal-2pt-unscaled"`.
+///   `p_value` is then `1.0` (no evidence against the model is possible; chosen over `NaN`
+///   so that comparisons and [`holm_bonferroni`](super::holm_bonferroni) need no special
+///   case — check `dof == 0` to tell).
+///
+/// The `n` of both estimates is the number of points.
+pub fn weighted_slope(
+    x: &[f64],
+    y: &[f64],
+    se: &[f64],
+    level: f64,
+) -> Result<LinearFit, StatsError> {
+    let alpha = alpha_of(level)?;
+    if x.len() != y.len() || x.len() != se.len() {
+        return Err(StatsError::LengthMismatch {
+            what: format!(
+                "x has {}, y has {}, se has {} values",
+                x.len(),
+                y.len(),
+                se.len()
+            ),
+        });
+    }
+    check_finite(x, "x")?;
+    check_finite(y, "y")?;
+    check_finite(se, "se")?;
+    if let Some(index) = se.iter().position(|&s| s <= 0.0) {
+        return Err(StatsError::NotPositive {
+            what: "se",
+            index,
+            value: se[index],
+        });
+    }
+    let n = x.len();
+    if n < 2 {
+        return Err(StatsError::TooFewPoints {
+            what: "straight-line fit",
+            needed: 2,
+            got: n,
+        });
+    }
+
+    let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
+    let sw: f64 = w.iter().sum();
+    let xbar = w.iter().zip(x).map(|(w, x)| w * x).sum::<f64>() / sw;
+    let ybar = w.iter().zip(y).map(|(w, y)| w * y).sum::<f64>() / sw;
+    let mut sxx = 0.0;
+    let mut sxy = 0.0;
+    for i in 0..n {
+        let dx = x[i] - xbar;
+        sxx += w[i] * dx * dx;
+        sxy += w[i] * dx * (y[i] - ybar);
+    }
+    let xscale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(xbar.abs());
+    if !(sxx > 0.0) || sxx <= (1e-14 * xscale).powi(2) * sw {
+        return Err(StatsError::Degenerate("all x values are equal"));
+    }
+    let b = sxy / sxx;
+    let a = ybar - b * xbar;
+    let chi2: f64 = (0..n)
+        .map(|i| {
+            let r = (y[i] - a - b * x[i]) / se[i];
+            r * r
+        })
+        .sum();
+    let se_b = (1.0 / sxx).sqrt();
+    let se_a = (1.0 / sw + xbar * xbar / sxx).sqrt();
+    let dof = n - 2;
+
+    let (quantile, scale, p_value, method) = if dof == 0 {
+        (
+            normal_upper_quantile(alpha / 2.0)?,
+            1.0,
+            1.0,
+            "wls-normal-2pt-unscaled",
+        )
+    } else {
+        let d = dof as f64;
+        (
+            student_t_upper_quantile(alpha / 2.0, d)?,
+            (chi2 / d).max(1.0).sqrt(),
+            chi2_sf(chi2, d)?,
+            "wls-student-t-scaled",
+        )
+    };
+    let make = |value: f64, se: f64| {
+        let half = quantile * scale * se;
+        Estimate {
+            estimate: value,
+            lo: value - half,
+            hi: value + half,
+            level,
+            n,
+            method: method.to_string(),
+        }
+    };
+    Ok(LinearFit {
+        slope: make(b, se_b),
+        intercept: make(a, se_a),
+        chi2,
+        dof,
+        p_value,
+        n_points: n,
+    })
+}
