@@ -8,7 +8,7 @@
 
 use crate::certify::Certified;
 use crate::simulate::{Dynamics, SimResult};
-use crate::stats::{weighted_slope, Estimate, LinearFit};
+use crate::stats::{weighted_prefactor_fit, weighted_slope, Estimate, LinearFit, PrefactorFit};
 use serde::{Deserialize, Serialize};
 
 /// PASS, FAIL or INCONCLUSIVE.
@@ -58,7 +58,12 @@ pub struct Claim {
     pub certified: Option<(f64, f64, String)>,
     /// The estimated interval compared (the fitted slope).
     pub estimated: Option<Estimate>,
+    /// The straight-line fit log E = a + V/κ².
     pub fit: Option<LinearFit>,
+    /// The fit with a log-prefactor term, log E = a + V/κ² + b log(1/κ²) (≥ 5 distinct κ²).
+    pub prefactor_fit: Option<PrefactorFit>,
+    /// Which fit gave `estimated`.
+    pub model: String,
     /// Whether (H1) and (H2) were certified.
     pub hypotheses_certified: bool,
     /// Indices into the sweep of the points the fit used.
@@ -68,6 +73,9 @@ pub struct Claim {
 /// A PASS needs a slope interval no wider than this fraction of the certified barrier
 /// on each side; wider intervals are INCONCLUSIVE (a test that cannot fail is no test).
 pub const MAX_RELATIVE_HALF_WIDTH: f64 = 0.25;
+
+/// Distinct κ² values from which the log-prefactor model is fitted (dof ≥ 2).
+pub const MIN_POINTS_PREFACTOR: usize = 5;
 
 /// Verdicts every claim that applies to the sweep.
 pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<Claim> {
@@ -133,6 +141,8 @@ fn exponent_claim(
         certified: certified.clone(),
         estimated: None,
         fit: None,
+        prefactor_fit: None,
+        model: String::new(),
         hypotheses_certified: hyp,
         points: Vec::new(),
     };
@@ -149,9 +159,19 @@ fn exponent_claim(
         match weighted_slope(&x, &y, &se, level) {
             Ok(fit) => {
                 claim.estimated = Some(fit.slope.clone());
+                claim.model = "log E = a + V/κ²".into();
                 claim.fit = Some(fit);
             }
             Err(e) => claim.reason = format!("the exponent fit failed: {e}"),
+        }
+        // With enough distinct κ², the prefactor's power of κ (e.g. the entropic term of
+        // a d-dimensional ball) is fitted too, so the slope estimates V̄ itself.
+        if kappas.len() >= MIN_POINTS_PREFACTOR {
+            if let Ok(pf) = weighted_prefactor_fit(&x, &y, &se, level) {
+                claim.estimated = Some(pf.slope.clone());
+                claim.model = "log E = a + V/κ² + b·log(1/κ²)".into();
+                claim.prefactor_fit = Some(pf);
+            }
         }
     }
     let missing_hyp = || {

@@ -359,54 +359,88 @@ fn continuous_exit_time_is_geometric_when_memoryless() {
 /// Discrete SGD on L = λx²/2 is the AR(1) x_{k+1} = (1 − ηλ) x_k + (ησ/√B) ξ_k, so from
 /// a fixed x_0 the state x_n is exactly N(a^n x_0, b²(1 − a^{2n})/(1 − a²)), a = 1 − ηλ,
 /// b = ησ/√B; for large n the variance is the stationary η²σ²/B / (1 − (1 − ηλ)²).
-fn check_discrete_ar1(
+struct Ar1 {
     dim: usize,
     lambda: f64,
     eta: f64,
     batch: u32,
     sigma: f64,
     x0: f64,
-    n: u64,
+    steps: u64,
     trials: usize,
     seed: u64,
-) {
-    let mut cfg = config(Dynamics::Discrete, eta, batch, 0.0, trials, seed);
-    cfg.start = vec![x0; dim];
-    let xs: Vec<f64> = sample_positions(
-        &quadratic(dim, lambda),
-        &Noise::Isotropic { sigma },
-        &cfg,
-        n,
-    )
-    .unwrap()
-    .into_iter()
-    .flatten()
-    .collect();
-    assert_eq!(xs.len(), dim * trials);
-    let (a, b) = (1.0 - eta * lambda, eta * sigma / (batch as f64).sqrt());
-    let what =
-        format!("discrete AR(1) d={dim} λ={lambda} η={eta} B={batch} σ={sigma} x0={x0} n={n}");
-    assert_normal_sample(&xs, a.powi(n as i32) * x0, ar1_variance(a, b, n), &what);
+}
+
+fn check_discrete_ar1(c: Ar1) {
+    let mut cfg = config(Dynamics::Discrete, c.eta, c.batch, 0.0, c.trials, c.seed);
+    cfg.start = vec![c.x0; c.dim];
+    let noise = Noise::Isotropic { sigma: c.sigma };
+    let xs: Vec<f64> = sample_positions(&quadratic(c.dim, c.lambda), &noise, &cfg, c.steps)
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(xs.len(), c.dim * c.trials);
+    let (a, b) = (
+        1.0 - c.eta * c.lambda,
+        c.eta * c.sigma / (c.batch as f64).sqrt(),
+    );
+    let what = format!(
+        "discrete AR(1) d={} λ={} η={} B={} σ={} x0={} n={}",
+        c.dim, c.lambda, c.eta, c.batch, c.sigma, c.x0, c.steps
+    );
+    let mean = a.powi(c.steps as i32) * c.x0;
+    assert_normal_sample(&xs, mean, ar1_variance(a, b, c.steps), &what);
 }
 
 /// Stationary regime: 0.81^400 < 1e-36, so the variance is the stationary one.
 #[test]
 fn discrete_quadratic_stationary_variance() {
-    check_discrete_ar1(1, 1.0, 0.1, 4, 1.0, 0.0, 200, 20_000, 201);
+    check_discrete_ar1(Ar1 {
+        dim: 1,
+        lambda: 1.0,
+        eta: 0.1,
+        batch: 4,
+        sigma: 1.0,
+        x0: 0.0,
+        steps: 200,
+        trials: 20_000,
+        seed: 201,
+    });
 }
 
 /// ηλ = 1.5: a = −0.5, an oscillating iteration whose variance (b²/0.75) is far from the
 /// continuous model's ησ²/(2λB).
 #[test]
 fn discrete_quadratic_stationary_variance_large_step() {
-    check_discrete_ar1(1, 3.0, 0.5, 1, 0.7, 0.0, 60, 20_000, 202);
+    check_discrete_ar1(Ar1 {
+        dim: 1,
+        lambda: 3.0,
+        eta: 0.5,
+        batch: 1,
+        sigma: 0.7,
+        x0: 0.0,
+        steps: 60,
+        trials: 20_000,
+        seed: 202,
+    });
 }
 
 /// Transient from x_0 = 1 after 10 steps (mean 0.9^10): the non-stationary law, in d = 5
 /// (coordinates are independent, so 4000 trials give 20 000 samples).
 #[test]
 fn discrete_quadratic_transient_in_five_dimensions() {
-    check_discrete_ar1(5, 1.0, 0.1, 4, 1.0, 1.0, 10, 4_000, 203);
+    check_discrete_ar1(Ar1 {
+        dim: 5,
+        lambda: 1.0,
+        eta: 0.1,
+        batch: 4,
+        sigma: 1.0,
+        x0: 1.0,
+        steps: 10,
+        trials: 4_000,
+        seed: 203,
+    });
 }
 
 // ---------------------------------------------------------------- (4) continuous EM OU
@@ -461,7 +495,8 @@ fn bad_configurations_are_rejected_with_the_parameter_named() {
     let iso = Noise::Isotropic { sigma: 1.0 };
     assert!(simulate(&l, &dom, &iso, &good()).is_ok());
 
-    let cases: Vec<(Box<dyn Fn(&mut SimConfig)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut SimConfig)>;
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|c| c.dt = -0.1), "dt must be positive, got -0.1"),
         (Box::new(|c| c.dt = 0.0), "dt must be positive, got 0"),
         (

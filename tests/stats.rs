@@ -24,6 +24,9 @@
 //! on the true coverage, so a correct implementation fails with probability < 1e-4 over
 //! the choice of seed.
 
+// reference values are pasted with all the digits their source printed
+#![allow(clippy::excessive_precision)]
+
 use escapecert::stats::quantile::{
     chi2_lower_quantile, chi2_sf, chi2_upper_quantile, normal_upper_quantile,
     student_t_upper_quantile,

@@ -21,9 +21,10 @@
 //! - [`powi`] with `n < 0` returns `Interval::ENTIRE` when `0 ∈ x`, and `powi(x, 0)` is
 //!   `[1, 1]` for every non-empty `x` (the convention `t^0 = 1`, including `0^0 = 1`).
 //!
-//! Assumption (A1 in the proof): the SSE rounding mode is round-to-nearest whenever a
-//! CORE-MATH function is called. This is Rust's default and inari restores MXCSR after
-//! each directed-rounding instruction; nothing in this crate changes the rounding mode.
+//! Assumption (A2 in the proof; A1 is CORE-MATH's correct rounding): the SSE rounding mode
+//! is round-to-nearest whenever a CORE-MATH function is called. This is Rust's default and
+//! inari restores MXCSR after each directed-rounding instruction; nothing in this module
+//! changes the rounding mode.
 
 use inari::Interval;
 
@@ -116,9 +117,9 @@ fn tanh_pt(t: f64) -> (f64, f64) {
     }
 }
 
-/// Enclosure of `sin(t)`, `t` finite. Lemma W, clamped to [-1, 1] (§3.3). CORE-MATH
-/// performs its own exact (Payne–Hanek type) range reduction, so this is valid for all
-/// finite t, including 1e22 and f64::MAX.
+/// Enclosure of `sin(t)`, `t` finite. Lemma W, clamped to [-1, 1] (§3.3). CORE-MATH is
+/// correctly rounded for every finite t (which requires an exact argument reduction), so
+/// this is valid and tight also for t = 1e22 or f64::MAX.
 #[inline]
 fn sin_pt(t: f64) -> (f64, f64) {
     if t == 0.0 {
@@ -346,7 +347,7 @@ pub fn cos(x: Interval) -> Interval {
 
 /// Enclosure of `m^n` for finite `m >= 0`, by binary exponentiation with inari's
 /// outward-rounded `*` and `sqr` on intervals that start as the singleton `[m, m]`
-/// (inclusion isotonicity, §5.1). Overflow gives `[f64::MAX, +∞]`, underflow `[0, tiny]`.
+/// (inclusion isotonicity, Lemma P1 in §5.1). Overflow gives `[f64::MAX, +∞]`, underflow `[0, tiny]`.
 fn pow_nonneg(m: f64, n: u32) -> Interval {
     let mut result = point(1.0);
     let mut base = point(m);
@@ -377,7 +378,7 @@ fn pow_odd(t: f64, n: u32) -> Interval {
 fn powu(x: Interval, n: u32) -> Interval {
     let (a, b) = (x.inf(), x.sup());
     if n == 0 {
-        // Convention t^0 = 1 for every t (including 0^0).
+        // §5.5: convention t^0 = 1 for every t (including 0^0).
         return point(1.0);
     }
     if n % 2 == 1 {

@@ -120,6 +120,16 @@ pub struct Fit {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrefactorFit {
+    pub slope: Estimate,
+    pub log_coefficient: Estimate,
+    pub intercept: Estimate,
+    pub chi2: f64,
+    pub dof: usize,
+    pub p_value: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Claim {
     pub id: String,
     pub statement: String,
@@ -132,6 +142,10 @@ pub struct Claim {
     /// The estimated interval compared (the fitted exponent; `null` if none).
     pub estimated: Option<Estimate>,
     pub fit: Option<Fit>,
+    /// The fit with a log-prefactor term (5 or more distinct κ²), `null` otherwise.
+    pub prefactor_fit: Option<PrefactorFit>,
+    /// Which fit gave `estimated`.
+    pub model: String,
     /// Indices into `monte_carlo` of the points used.
     pub points: Vec<usize>,
 }

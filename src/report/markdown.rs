@@ -119,6 +119,18 @@ pub fn render_markdown(r: &Report) -> String {
                 est(f.chi2), f.dof, est(f.p_value), f.slope.method
             );
         }
+        if let Some(f) = &c.prefactor_fit {
+            let _ = writeln!(
+                s,
+                "  - fit with log-prefactor term: V {} [{}, {}], b {} [{}, {}], χ² = {} on {} dof (p = {})",
+                est(f.slope.estimate), est(f.slope.lo), est(f.slope.hi),
+                est(f.log_coefficient.estimate), est(f.log_coefficient.lo), est(f.log_coefficient.hi),
+                est(f.chi2), f.dof, est(f.p_value)
+            );
+        }
+        if !c.model.is_empty() {
+            let _ = writeln!(s, "  - the estimate compared comes from the model {}", c.model);
+        }
         if !c.hypotheses_certified {
             let _ = writeln!(s, "  - hypotheses (H1)/(H2) not certified: this claim cannot pass.");
         }

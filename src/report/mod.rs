@@ -149,6 +149,15 @@ pub fn build(
                     dof: f.dof,
                     p_value: f.p_value,
                 }),
+                prefactor_fit: c.prefactor_fit.as_ref().map(|f| json::PrefactorFit {
+                    slope: f.slope.clone(),
+                    log_coefficient: f.log_coefficient.clone(),
+                    intercept: f.intercept.clone(),
+                    chi2: f.chi2,
+                    dof: f.dof,
+                    p_value: f.p_value,
+                }),
+                model: c.model.clone(),
                 points: c.points.clone(),
             })
             .collect(),

@@ -95,7 +95,7 @@ pub fn weighted_slope(
         sxy += w[i] * dx * (y[i] - ybar);
     }
     let xscale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(xbar.abs());
-    if !(sxx > 0.0) || sxx <= (1e-14 * xscale).powi(2) * sw {
+    if sxx.is_nan() || sxx <= 0.0 || sxx <= (1e-14 * xscale).powi(2) * sw {
         return Err(StatsError::Degenerate("all x values are equal"));
     }
     let b = sxy / sxx;
@@ -140,6 +140,115 @@ pub fn weighted_slope(
     Ok(LinearFit {
         slope: make(b, se_b),
         intercept: make(a, se_a),
+        chi2,
+        dof,
+        p_value,
+        n_points: n,
+    })
+}
+
+/// Result of the fit with a log-prefactor term, `y = a + V x + b ln x`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrefactorFit {
+    /// The exponent `V` (coefficient of `x`) with its confidence interval.
+    pub slope: Estimate,
+    /// The log-prefactor power `b` (coefficient of `ln x`).
+    pub log_coefficient: Estimate,
+    /// The intercept `a`.
+    pub intercept: Estimate,
+    /// `Σ ((y − ŷ)/se)²`.
+    #[serde(with = "serde_f64_ext")]
+    pub chi2: f64,
+    /// `n_points − 3`.
+    pub dof: usize,
+    /// `P(χ²(dof) > chi2)`.
+    #[serde(with = "serde_f64_ext")]
+    pub p_value: f64,
+    pub n_points: usize,
+}
+
+/// Weighted least squares of `y = a + V x + b ln x` (THEORY §7: the optional
+/// log-prefactor term; `x = 1/κ²` > 0), weights `1/se²`. Needs at least 4 points with at
+/// least 3 distinct `x`. Intervals: Student t with `n − 3` dof, standard errors scaled by
+/// `√max(1, chi2/dof)` (conservative, as in [`weighted_slope`]). Method
+/// `"wls-prefactor-student-t-scaled"`.
+pub fn weighted_prefactor_fit(
+    x: &[f64],
+    y: &[f64],
+    se: &[f64],
+    level: f64,
+) -> Result<PrefactorFit, StatsError> {
+    let alpha = alpha_of(level)?;
+    if x.len() != y.len() || x.len() != se.len() {
+        return Err(StatsError::LengthMismatch {
+            what: format!("x has {}, y has {}, se has {} values", x.len(), y.len(), se.len()),
+        });
+    }
+    check_finite(x, "x")?;
+    check_finite(y, "y")?;
+    check_finite(se, "se")?;
+    let n = x.len();
+    if n < 4 {
+        return Err(StatsError::TooFewPoints { what: "prefactor fit", needed: 4, got: n });
+    }
+    if let Some(i) = x.iter().position(|&v| v <= 0.0) {
+        return Err(StatsError::NotPositive { what: "x", index: i, value: x[i] });
+    }
+    if let Some(i) = se.iter().position(|&v| v <= 0.0) {
+        return Err(StatsError::NotPositive { what: "se", index: i, value: se[i] });
+    }
+    // Columns centred at the weighted means for conditioning.
+    let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
+    let sw: f64 = w.iter().sum();
+    let mean = |v: &dyn Fn(usize) -> f64| (0..n).map(|i| w[i] * v(i)).sum::<f64>() / sw;
+    let mx = mean(&|i| x[i]);
+    let ml = mean(&|i| x[i].ln());
+    let design = nalgebra::DMatrix::from_fn(n, 3, |i, j| match j {
+        0 => 1.0,
+        1 => x[i] - mx,
+        _ => x[i].ln() - ml,
+    });
+    let wm = nalgebra::DMatrix::from_diagonal(&nalgebra::DVector::from_vec(w.clone()));
+    let xtwx = design.transpose() * &wm * &design;
+    let inv = xtwx
+        .try_inverse()
+        .ok_or(StatsError::Degenerate("x and ln x are collinear (need 3 distinct x values)"))?;
+    let yv = nalgebra::DVector::from_column_slice(y);
+    let beta = &inv * (design.transpose() * &wm * yv);
+    let chi2: f64 = (0..n)
+        .map(|i| {
+            let r = y[i] - (beta[0] + beta[1] * (x[i] - mx) + beta[2] * (x[i].ln() - ml));
+            w[i] * r * r
+        })
+        .sum();
+    let dof = n - 3;
+    let scale = if dof > 0 { (chi2 / dof as f64).max(1.0).sqrt() } else { 1.0 };
+    let q = if dof > 0 {
+        student_t_upper_quantile(alpha / 2.0, dof as f64)?
+    } else {
+        normal_upper_quantile(alpha / 2.0)?
+    };
+    let p_value = if dof > 0 { chi2_sf(chi2, dof as f64)? } else { 1.0 };
+    // Back to the uncentred intercept a = β0 − V mx − b ml; its variance from the
+    // covariance of β via the gradient g = (1, −mx, −ml).
+    let a = beta[0] - beta[1] * mx - beta[2] * ml;
+    let g = nalgebra::DVector::from_vec(vec![1.0, -mx, -ml]);
+    let var_a = (g.transpose() * &inv * &g)[(0, 0)];
+    let est = |v: f64, var: f64| {
+        let h = q * scale * var.max(0.0).sqrt();
+        Estimate {
+            estimate: v,
+            lo: v - h,
+            hi: v + h,
+            level,
+            n,
+            method: "wls-prefactor-student-t-scaled".to_string(),
+        }
+    };
+    Ok(PrefactorFit {
+        slope: est(beta[1], inv[(1, 1)]),
+        log_coefficient: est(beta[2], inv[(2, 2)]),
+        intercept: est(a, var_a),
         chi2,
         dof,
         p_value,

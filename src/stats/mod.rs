@@ -17,7 +17,7 @@ mod mean;
 pub mod quantile;
 pub mod serde_f64_ext;
 
-pub use fit::{weighted_slope, LinearFit};
+pub use fit::{weighted_prefactor_fit, weighted_slope, LinearFit, PrefactorFit};
 pub use mean::{
     bootstrap_mean, censored_exponential_mean, log_interval, log_mean_se, t_interval_mean,
 };

@@ -7,7 +7,7 @@
 //! numeric strings, and `null` (read as `NaN`, so files written by plain serde still load).
 //!
 //! Use it on a field with `#[serde(with = "crate::stats::serde_f64_ext")]`; the
-//! submodules [`option`] and [`vec`] do the same for `Option<f64>` and `Vec<f64>` fields.
+//! submodules [`option`](mod@option) and [`vec`](mod@vec) do the same for `Option<f64>` and `Vec<f64>` fields.
 //! Deserialization relies on `deserialize_any`, so it needs a self-describing format
 //! (JSON, TOML, ...).
 //!
@@ -105,8 +105,8 @@ impl<'de> Visitor<'de> for F64ExtVisitor {
     }
 }
 
-/// An `f64` that (de)serializes with this module's conventions; used by [`option`] and
-/// [`vec`], and usable directly as a field or element type.
+/// An `f64` that (de)serializes with this module's conventions; used by [`option`](mod@option) and
+/// [`vec`](mod@vec), and usable directly as a field or element type.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct F64Ext(pub f64);
 

@@ -8,11 +8,16 @@ prints the exact real value f(x) rounded DOWN and rounded UP to binary64
 Source: mpmath (version printed in the header) at mp.dps = 60. Every binary64 argument is
 converted to mpmath exactly (mpf(float) is exact), the function is evaluated at 60 decimal
 digits, and the directed roundings are found by exact comparison of that value with binary64
-neighbours (math.nextafter), so no double rounding is involved. Robustness check: the whole
-computation is repeated at mp.dps = 100 and must give identical bounds, and the 60-digit value
-must be at relative distance > 1e-45 from both bounds unless it equals one of them (i.e. the
-directed rounding is not decided by mpmath's last-digit error). The exact values that are
-doubles (exp(0) = 1, ln(1) = 0, sin(0) = 0, tanh(0) = 0, cos(0) = 1) give lower == upper.
+neighbours (math.nextafter), so no double rounding is involved.
+
+Robustness: f(x) is transcendental for every binary64 x used here except the exact special
+values (exp(0) = 1, ln(1) = 0, tanh(0) = sin(0) = 0, cos(0) = 1, which give lower == upper and
+are asserted to come out exactly), so f(x) is never a binary64 number. The rounding decision is
+accepted only if the computed value lies at relative distance > 10**-(dps-10) from both
+bounds; otherwise the precision is doubled (e.g. exp(5e-324) = 1 + 5e-324 needs ~330 digits).
+Each accepted decision is re-confirmed at dps + 40 digits. tanh(|x| >= 20) (where 1 - |tanh x|
+< 2 exp(-40) cannot be resolved by any precision for huge x) is decided by the inequality
+0 < 1 - tanh|x| < 2 exp(-40) < 2**-54, i.e. next_down(1) < tanh|x| < 1.
 
 It also prints the directed roundings of pi, pi/2 and 2*pi (rows const_pi, const_frac_pi_2,
 const_tau), against which the test checks inari's constant enclosures used by sin/cos.
