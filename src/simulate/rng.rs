@@ -15,8 +15,10 @@
 //!    O(1) without stepping through earlier trajectories.
 //!
 //! Because γ is odd, `c ↦ x0 + c·γ` is a bijection mod 2^64, and `mix64` is a bijection,
-//! so for one seed the 4·n state words of n < 2^62 trajectories are pairwise distinct:
-//! no two trajectories of a run share a state. `mix64(z) = 0` only for `z = 0`, so at most
+//! so for one seed the 4·n state words of n ≤ 2^62 trajectories are pairwise distinct:
+//! no two trajectories of a run share a state. The counter 4i wraps, so indices are
+//! distinct modulo 2^62 only: `index` and `index + 2^62` give the same stream (and
+//! `u64::MAX − i` the stream of `2^62 − 1 − i`). `mix64(z) = 0` only for `z = 0`, so at most
 //! one word of a state is zero and the all-zero state (forbidden for xoshiro) never occurs.
 
 use rand::SeedableRng;
