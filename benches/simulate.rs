@@ -41,6 +41,7 @@ fn continuous(trials: usize, start: Vec<f64>) -> SimConfig {
         max_steps: 100_000_000,
         dt: 0.01,
         start,
+        bridge: false,
     }
 }
 

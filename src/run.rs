@@ -81,6 +81,7 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
                     max_steps: mc.max_steps,
                     dt: mc.dt,
                     start: cert.start.clone(),
+                    bridge: true,
                 };
                 let t0 = Instant::now();
                 let result = simulate(&problem.landscape, &cert.domain, &noise, &cfg)

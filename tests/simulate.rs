@@ -50,6 +50,7 @@ fn config(
         max_steps: 1_000_000,
         dt,
         start: vec![0.0],
+        bridge: false,
     }
 }
 

@@ -39,24 +39,81 @@ impl Integrator<'_> {
 }
 
 /// Decides whether a path left D on the step between two consecutive grid states.
+/// `u` is a separate per-trajectory stream for rules that need extra randomness.
 pub(crate) trait ExitRule {
-    fn exited(&self, prev: &[f64], next: &[f64]) -> bool;
+    fn exited<R: Rng>(&self, prev: &[f64], next: &[f64], u: &mut R) -> bool;
 }
 
 /// Exit when the new grid state lies outside the open domain D.
 ///
-/// This slice tests grid points only. For continuous dynamics the Brownian-bridge
-/// correction of THEORY §7 (Gobet 2000) belongs here, as another rule: with distances
-/// d_k, d_{k+1} > 0 of `prev` and `next` to the (locally flat) boundary and normal noise
-/// variance v, the path also crossed with probability exp(−2 d_k d_{k+1}/(v h)). Its
-/// uniforms should come from a second per-trajectory stream so the normals, and hence
-/// the uncorrected paths, stay the same.
+/// Used for discrete SGD (exact: no path between iterates) and for continuous SGD when
+/// the bridge correction is switched off.
 pub(crate) struct GridExit<'a>(pub &'a Domain);
 
 impl ExitRule for GridExit<'_> {
     #[inline]
-    fn exited(&self, _prev: &[f64], next: &[f64]) -> bool {
+    fn exited<R: Rng>(&self, _prev: &[f64], next: &[f64], _u: &mut R) -> bool {
         !self.0.contains(next)
+    }
+}
+
+/// Grid exit plus the Brownian-bridge correction (THEORY §7, Gobet 2000): when both grid
+/// states are inside D, the continuous path between them still crossed the (locally
+/// flat) boundary with probability exp(−2 d_k d_{k+1} / (v h)), where d_k, d_{k+1} are the
+/// distances to the boundary and v h = κ²σ² dt is the variance of the noise increment
+/// along the normal. For an interval both ends are tested (crossing either), for a ball
+/// the distance is r − |θ − c|. The uniforms come from the trajectory's second stream.
+pub(crate) struct BridgeExit<'a> {
+    pub domain: &'a Domain,
+    /// v h = variance of one step's noise increment along the boundary normal.
+    pub var_h: f64,
+}
+
+/// Bridge terms with 2 d_k d_{k+1}/(v h) above this have crossing probability below
+/// e^{−40} ≈ 4e−18 and are skipped without drawing a uniform.
+const BRIDGE_CUTOFF: f64 = 40.0;
+
+impl BridgeExit<'_> {
+    /// Probability that the bridge between the two grid states crossed ∂D.
+    #[inline]
+    pub fn crossing_probability(&self, prev: &[f64], next: &[f64]) -> f64 {
+        let one = |a: f64, b: f64| {
+            let e = 2.0 * a * b / self.var_h;
+            if e > BRIDGE_CUTOFF {
+                0.0
+            } else {
+                (-e).exp()
+            }
+        };
+        match self.domain {
+            Domain::Interval { lo, hi } => {
+                let p_lo = one(prev[0] - lo, next[0] - lo);
+                let p_hi = one(hi - prev[0], hi - next[0]);
+                p_lo + p_hi - p_lo * p_hi
+            }
+            Domain::Ball { center, radius } => {
+                let dist = |x: &[f64]| {
+                    let mut s = 0.0;
+                    for (a, c) in x.iter().zip(center) {
+                        let t = a - c;
+                        s += t * t;
+                    }
+                    radius - s.sqrt()
+                };
+                one(dist(prev), dist(next))
+            }
+        }
+    }
+}
+
+impl ExitRule for BridgeExit<'_> {
+    #[inline]
+    fn exited<R: Rng>(&self, prev: &[f64], next: &[f64], u: &mut R) -> bool {
+        if !self.domain.contains(next) {
+            return true;
+        }
+        let p = self.crossing_probability(prev, next);
+        p > 0.0 && u.random::<f64>() < p
     }
 }
 
@@ -65,7 +122,7 @@ pub(crate) struct NoExit;
 
 impl ExitRule for NoExit {
     #[inline]
-    fn exited(&self, _prev: &[f64], _next: &[f64]) -> bool {
+    fn exited<R: Rng>(&self, _prev: &[f64], _next: &[f64], _u: &mut R) -> bool {
         false
     }
 }
@@ -124,6 +181,7 @@ pub(crate) fn run_trajectory<E: ExitRule, R: Rng>(
     start: &[f64],
     max_steps: u64,
     rng: &mut R,
+    bridge_rng: &mut R,
     ws: &mut Workspace,
 ) -> Outcome {
     let d = ws.dim;
@@ -147,7 +205,7 @@ pub(crate) fn run_trajectory<E: ExitRule, R: Rng>(
         for xi in block.chunks_exact(d) {
             integrator.step(theta, xi, next, bufs);
             k += 1;
-            let out = exit.exited(theta, next);
+            let out = exit.exited(theta, next, bridge_rng);
             std::mem::swap(theta, next);
             if out {
                 return Outcome {

@@ -26,7 +26,7 @@ pub use noise::Noise;
 pub use rng::trajectory_rng;
 
 use crate::landscape::{Domain, Landscape};
-use kernel::{run_trajectory, GridExit, Integrator, NoExit, Outcome, Workspace};
+use kernel::{run_trajectory, BridgeExit, ExitRule, GridExit, Integrator, NoExit, Outcome, Workspace};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -92,6 +92,9 @@ pub struct SimConfig {
     pub dt: f64,
     /// The start θ_0, inside D.
     pub start: Vec<f64>,
+    /// Continuous only: test for crossings between grid points with the Brownian-bridge
+    /// probability (THEORY §7). Without it E[τ] is over-estimated by O(√dt).
+    pub bridge: bool,
 }
 
 impl SimConfig {
@@ -246,20 +249,13 @@ pub fn simulate_with_progress(
         });
     }
     let integrator = cfg.integrator(landscape, noise);
-    let exit = GridExit(domain);
-    let finished = AtomicUsize::new(0);
-    let outcomes: Vec<Outcome> = (0..cfg.trials)
-        .into_par_iter()
-        .map_init(
-            || Workspace::new(dim),
-            |ws, i| {
-                let mut rng = trajectory_rng(cfg.seed, i as u64);
-                let o = run_trajectory(&integrator, &exit, &cfg.start, cfg.max_steps, &mut rng, ws);
-                progress(finished.fetch_add(1, Ordering::Relaxed) + 1);
-                o
-            },
-        )
-        .collect();
+    let outcomes = if cfg.dynamics == Dynamics::Continuous && cfg.bridge {
+        let scale = integrator.noise_scale * noise.normal_scale();
+        let exit = BridgeExit { domain, var_h: scale * scale };
+        run_all(&integrator, &exit, cfg, dim, progress)
+    } else {
+        run_all(&integrator, &GridExit(domain), cfg, dim, progress)
+    };
 
     let mut res = SimResult {
         exit_times: Vec::new(),
@@ -281,6 +277,40 @@ pub fn simulate_with_progress(
     res.exits = res.exit_times.len();
     res.censored = res.censor_times.len();
     Ok(res)
+}
+
+/// Runs every trajectory of `cfg` with the exit rule `exit`, in parallel, collected in
+/// trajectory-index order.
+fn run_all<E: ExitRule + Sync>(
+    integrator: &Integrator,
+    exit: &E,
+    cfg: &SimConfig,
+    dim: usize,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Vec<Outcome> {
+    let finished = AtomicUsize::new(0);
+    (0..cfg.trials)
+        .into_par_iter()
+        .map_init(
+            || Workspace::new(dim),
+            |ws, i| {
+                let (mut rng, mut bridge_rng) = trajectory_streams(cfg.seed, i as u64);
+                let o = run_trajectory(integrator, exit, &cfg.start, cfg.max_steps, &mut rng, &mut bridge_rng, ws);
+                progress(finished.fetch_add(1, Ordering::Relaxed) + 1);
+                o
+            },
+        )
+        .collect()
+}
+
+/// The two streams of trajectory `index`: the normals, and (2^192 draws further on, by
+/// `long_jump`, so they never overlap) the uniforms of the bridge correction. The normal
+/// stream is the same with or without the correction.
+pub fn trajectory_streams(seed: u64, index: u64) -> (rand_xoshiro::Xoshiro256PlusPlus, rand_xoshiro::Xoshiro256PlusPlus) {
+    let rng = trajectory_rng(seed, index);
+    let mut second = rng.clone();
+    second.long_jump();
+    (rng, second)
 }
 
 /// The states θ_steps of `cfg.trials` trajectories run for exactly `steps` steps from
@@ -305,8 +335,8 @@ pub fn sample_positions(
         .map_init(
             || Workspace::new(dim),
             |ws, i| {
-                let mut rng = trajectory_rng(cfg.seed, i as u64);
-                run_trajectory(&integrator, &NoExit, &cfg.start, steps, &mut rng, ws);
+                let (mut rng, mut unused) = trajectory_streams(cfg.seed, i as u64);
+                run_trajectory(&integrator, &NoExit, &cfg.start, steps, &mut rng, &mut unused, ws);
                 ws.theta.clone()
             },
         )

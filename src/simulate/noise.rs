@@ -45,6 +45,14 @@ impl Noise {
         }
     }
 
+    /// Standard deviation √(nᵀΣn) of the noise along a boundary normal n (|n| = 1), for
+    /// the Brownian-bridge correction. For isotropic noise it is σ for every normal.
+    pub fn normal_scale(&self) -> f64 {
+        match self {
+            Noise::Isotropic { sigma } => *sigma,
+        }
+    }
+
     /// A one-line description for reports.
     pub fn describe(&self) -> String {
         match self {
