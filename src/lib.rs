@@ -4,12 +4,12 @@
 //! Data flows one way: [`spec`] → [`landscape`] → [`certify`] / [`simulate`] →
 //! [`stats`] → [`claims`] → [`report`]; the binary is a thin CLI over [`run`].
 
-pub mod num;
-pub mod spec;
-pub mod landscape;
 pub mod certify;
-pub mod simulate;
-pub mod stats;
 pub mod claims;
+pub mod landscape;
+pub mod num;
 pub mod report;
 pub mod run;
+pub mod simulate;
+pub mod spec;
+pub mod stats;

@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "escapecert", version, about = "Certified bounds and controlled Monte Carlo for SGD escape from sharp minima")]
+#[command(
+    name = "escapecert",
+    version,
+    about = "Certified bounds and controlled Monte Carlo for SGD escape from sharp minima"
+)]
 struct Cli {
     /// Worker threads for the Monte Carlo (default: all cores).
     #[arg(long, global = true)]
@@ -46,7 +50,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         if n == 0 {
             anyhow::bail!("--threads must be at least 1");
         }
-        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()?;
     }
     match cli.command {
         Command::Verify { spec, out, quiet } => {
@@ -57,10 +63,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let t0 = std::time::Instant::now();
             let rep = run::verify(&spec, &Options { quiet })?;
             report::write(&out, &rep)?;
-            println!("{:<22} {:<13} {:<28} {}", "claim", "verdict", "certified", "estimated");
+            println!(
+                "{:<22} {:<13} {:<28} {}",
+                "claim", "verdict", "certified", "estimated"
+            );
             for c in &rep.claims {
-                let cert = c.certified.as_ref().map_or("—".into(), |b| fmt_enclosure(&Bounds { lo: b.lo, hi: b.hi }));
-                let est = c.estimated.as_ref().map_or("—".into(), |e| format!("{:.4} [{:.4}, {:.4}]", e.estimate, e.lo, e.hi));
+                let cert = c.certified.as_ref().map_or("—".into(), |b| {
+                    fmt_enclosure(&Bounds { lo: b.lo, hi: b.hi })
+                });
+                let est = c.estimated.as_ref().map_or("—".into(), |e| {
+                    format!("{:.4} [{:.4}, {:.4}]", e.estimate, e.lo, e.hi)
+                });
                 println!("{:<22} {:<13} {:<28} {}", c.id, c.verdict, cert, est);
             }
             println!(
@@ -74,7 +87,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Certify { spec } => {
             let spec = Spec::from_file(&spec)?;
             let (problem, c) = run::certify_spec(&spec)?;
-            let b = |x: inari::Interval| fmt_enclosure(&Bounds { lo: x.inf(), hi: x.sup() });
+            let b = |x: inari::Interval| {
+                fmt_enclosure(&Bounds {
+                    lo: x.inf(),
+                    hi: x.sup(),
+                })
+            };
             println!("{}: {}", spec.name, problem.landscape.describe());
             println!("domain: {}", c.domain.describe());
             for (i, x) in c.minimizer.x.iter().enumerate().take(12) {
@@ -93,7 +111,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             for h in &c.hypotheses {
-                println!("({}) {}: {}", h.name, if h.holds { "certified" } else { "NOT certified" }, h.detail);
+                println!(
+                    "({}) {}: {}",
+                    h.name,
+                    if h.holds {
+                        "certified"
+                    } else {
+                        "NOT certified"
+                    },
+                    h.detail
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -105,13 +132,18 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Every error message already includes its cause; `{e:#}` would repeat it.
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }

@@ -1,6 +1,6 @@
 //! The pipeline: spec → landscape → certify / simulate → stats → claims → report.
 
-use crate::certify::{certify, CertifyError, Certified};
+use crate::certify::{certify, Certified, CertifyError};
 use crate::claims::{evaluate, SweepPoint};
 use crate::landscape::Problem;
 use crate::report::{self, json, ReportError};
@@ -18,7 +18,11 @@ pub enum RunError {
     #[error("{0}")]
     Spec(#[from] SpecError),
     #[error("{}: key `{key}`: {source}", file.display())]
-    Certify { file: PathBuf, key: &'static str, source: CertifyError },
+    Certify {
+        file: PathBuf,
+        key: &'static str,
+        source: CertifyError,
+    },
     #[error("{}: {source}", file.display())]
     Simulate { file: PathBuf, source: SimError },
     #[error("{}: statistics: {source}", file.display())]
@@ -84,10 +88,22 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
                     bridge: true,
                 };
                 let t0 = Instant::now();
-                let result = simulate(&problem.landscape, &cert.domain, &noise, &cfg)
-                    .map_err(|source| RunError::Simulate { file: spec.file.clone(), source })?;
-                let mean = censored_exponential_mean(&result.exit_times, &result.censor_times, mc.confidence)
-                    .map_err(|source| RunError::Stats { file: spec.file.clone(), source })?;
+                let result =
+                    simulate(&problem.landscape, &cert.domain, &noise, &cfg).map_err(|source| {
+                        RunError::Simulate {
+                            file: spec.file.clone(),
+                            source,
+                        }
+                    })?;
+                let mean = censored_exponential_mean(
+                    &result.exit_times,
+                    &result.censor_times,
+                    mc.confidence,
+                )
+                .map_err(|source| RunError::Stats {
+                    file: spec.file.clone(),
+                    source,
+                })?;
                 if !opts.quiet {
                     eprintln!(
                         "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",
@@ -104,11 +120,20 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
                         t0.elapsed().as_secs_f64()
                     );
                 }
-                sweep.push(SweepPoint { dynamics: dyn_, eta, batch, kappa2: eta / batch as f64, result, mean });
+                sweep.push(SweepPoint {
+                    dynamics: dyn_,
+                    eta,
+                    batch,
+                    kappa2: eta / batch as f64,
+                    result,
+                    mean,
+                });
                 seeds.push(seed);
             }
         }
     }
     let claims = evaluate(&cert, &sweep, mc.confidence);
-    Ok(report::build(spec, &problem, &cert, &sweep, &seeds, &claims))
+    Ok(report::build(
+        spec, &problem, &cert, &sweep, &seeds, &claims,
+    ))
 }

@@ -18,7 +18,11 @@ pub struct SpecError {
 
 impl SpecError {
     pub fn new(file: &Path, key: &str, problem: impl Into<String>) -> Self {
-        SpecError { file: file.to_path_buf(), key: key.to_string(), problem: problem.into() }
+        SpecError {
+            file: file.to_path_buf(),
+            key: key.to_string(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -114,7 +118,11 @@ pub enum LandscapeSpec {
     /// An expression in `x` (1-D) or `x1 … xd`; `dim` if given explicitly.
     Expr { expr: String, dim: Option<usize> },
     /// ½ θᵀHθ with H = λI (`sharpness`) or a full symmetric `hessian`.
-    Quadratic { dim: usize, sharpness: Option<f64>, hessian: Option<Vec<f64>> },
+    Quadratic {
+        dim: usize,
+        sharpness: Option<f64>,
+        hessian: Option<Vec<f64>>,
+    },
     /// Styblinski–Tang, ½ Σ (θ_i⁴ − 16θ_i² + 5θ_i).
     StyblinskiTang { dim: usize },
 }
@@ -192,7 +200,11 @@ fn finite(file: &Path, key: &str, v: f64) -> Result<f64, SpecError> {
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(SpecError::new(file, key, format!("must be a finite number, got {v}")))
+        Err(SpecError::new(
+            file,
+            key,
+            format!("must be a finite number, got {v}"),
+        ))
     }
 }
 
@@ -201,16 +213,28 @@ fn positive(file: &Path, key: &str, v: f64) -> Result<f64, SpecError> {
     if v > 0.0 {
         Ok(v)
     } else {
-        Err(SpecError::new(file, key, format!("must be positive, got {v}")))
+        Err(SpecError::new(
+            file,
+            key,
+            format!("must be positive, got {v}"),
+        ))
     }
 }
 
 fn count(file: &Path, key: &str, v: i64, max: u64) -> Result<u64, SpecError> {
     if v < 1 {
-        return Err(SpecError::new(file, key, format!("must be a positive integer, got {v}")));
+        return Err(SpecError::new(
+            file,
+            key,
+            format!("must be a positive integer, got {v}"),
+        ));
     }
     if v as u64 > max {
-        return Err(SpecError::new(file, key, format!("must be at most {max}, got {v}")));
+        return Err(SpecError::new(
+            file,
+            key,
+            format!("must be at most {max}, got {v}"),
+        ));
     }
     Ok(v as u64)
 }
@@ -223,27 +247,60 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// The dotted key of the table header and key at a line, best effort, for messages.
-fn key_at(text: &str, line: usize) -> String {
+/// The dotted key a toml error at `offset` concerns, best effort, for messages:
+/// - "missing field `f`": the table the error's span starts in (or the top level), plus `f`;
+/// - an error on a table header line: the last key before it (a value left unterminated
+///   there is only detected at the next header);
+/// - otherwise the key on the error's line, or the last key before it.
+fn key_for_error(text: &str, offset: usize, message: &str) -> String {
+    let line = line_col(text, offset).0;
     let mut table = String::new();
     let mut key = String::new();
+    let mut last_key_before = String::new();
+    let join = |t: &str, k: &str| match (t.is_empty(), k.is_empty()) {
+        (true, _) => k.to_string(),
+        (false, true) => t.to_string(),
+        (false, false) => format!("{t}.{k}"),
+    };
+    let mut header_at_error = false;
     for (i, l) in text.lines().enumerate() {
         let t = l.trim();
+        if i + 1 == line {
+            header_at_error = t.starts_with('[');
+        }
         if t.starts_with('[') {
-            table = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-            key.clear();
+            if i + 1 <= line {
+                last_key_before = join(&table, &key);
+            }
+            if i + 1 < line
+                || (i + 1 == line && !header_at_error)
+                || (i + 1 == line && message.starts_with("missing field"))
+            {
+                table = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+                key.clear();
+            }
         } else if let Some((k, _)) = t.split_once('=') {
-            key = k.trim().to_string();
+            if i + 1 <= line {
+                key = k.trim().to_string();
+            }
         }
         if i + 1 == line {
             break;
         }
     }
-    match (table.is_empty(), key.is_empty()) {
-        (true, _) => key,
-        (false, true) => table,
-        (false, false) => format!("{table}.{key}"),
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        let tbl = if offset == 0 && !text.trim_start().starts_with('[') {
+            String::new()
+        } else {
+            table
+        };
+        return join(&tbl, field);
     }
+    if header_at_error && !last_key_before.is_empty() {
+        return last_key_before;
+    }
+    join(&table, &key)
 }
 
 impl Spec {
@@ -263,7 +320,7 @@ impl Spec {
                     let (line, col) = line_col(text, span.start);
                     SpecError::new(
                         file,
-                        &key_at(text, line),
+                        &key_for_error(text, span.start, &msg),
                         format!("line {line}, column {col}: {msg}"),
                     )
                 }
@@ -285,7 +342,11 @@ impl Spec {
         let l = &raw.landscape;
         let landscape = match (&l.expr, &l.builtin) {
             (Some(_), Some(_)) => {
-                return Err(SpecError::new(f, "landscape", "give either `expr` or `builtin`, not both"))
+                return Err(SpecError::new(
+                    f,
+                    "landscape",
+                    "give either `expr` or `builtin`, not both",
+                ))
             }
             (None, None) => {
                 return Err(SpecError::new(f, "landscape", "needs `expr` or `builtin`"))
@@ -298,12 +359,19 @@ impl Spec {
                         "`sharpness` and `hessian` belong to builtin = \"quadratic\"",
                     ));
                 }
-                LandscapeSpec::Expr { expr: e.clone(), dim }
+                LandscapeSpec::Expr {
+                    expr: e.clone(),
+                    dim,
+                }
             }
             (None, Some(b)) => match b.as_str() {
                 "quadratic" => {
                     let dim = dim.ok_or_else(|| {
-                        SpecError::new(f, "landscape.dim", "is required for builtin = \"quadratic\"")
+                        SpecError::new(
+                            f,
+                            "landscape.dim",
+                            "is required for builtin = \"quadratic\"",
+                        )
                     })?;
                     let sharpness = match l.sharpness {
                         Some(s) => Some(positive(f, "landscape.sharpness", s)?),
@@ -346,7 +414,11 @@ impl Spec {
                             "builtin = \"quadratic\" needs exactly one of `sharpness` or `hessian`",
                         ));
                     }
-                    LandscapeSpec::Quadratic { dim, sharpness, hessian }
+                    LandscapeSpec::Quadratic {
+                        dim,
+                        sharpness,
+                        hessian,
+                    }
                 }
                 "styblinski_tang" => {
                     if l.sharpness.is_some() || l.hessian.is_some() {
@@ -357,17 +429,21 @@ impl Spec {
                         ));
                     }
                     let dim = dim.ok_or_else(|| {
-                        SpecError::new(f, "landscape.dim", "is required for builtin = \"styblinski_tang\"")
+                        SpecError::new(
+                            f,
+                            "landscape.dim",
+                            "is required for builtin = \"styblinski_tang\"",
+                        )
                     })?;
                     LandscapeSpec::StyblinskiTang { dim }
                 }
-                other => {
-                    return Err(SpecError::new(
-                        f,
-                        "landscape.builtin",
-                        format!("unknown builtin `{other}`; expected \"quadratic\" or \"styblinski_tang\""),
-                    ))
-                }
+                other => return Err(SpecError::new(
+                    f,
+                    "landscape.builtin",
+                    format!(
+                        "unknown builtin `{other}`; expected \"quadratic\" or \"styblinski_tang\""
+                    ),
+                )),
             },
         };
         let guess = match raw.minimum {
@@ -387,21 +463,49 @@ impl Spec {
         let domain = match d.kind.as_str() {
             "interval" => {
                 if d.radius.is_some() {
-                    return Err(SpecError::new(f, "domain.radius", "belongs to kind = \"ball\""));
+                    return Err(SpecError::new(
+                        f,
+                        "domain.radius",
+                        "belongs to kind = \"ball\"",
+                    ));
                 }
-                let lo = finite(f, "domain.lo", d.lo.ok_or_else(|| SpecError::new(f, "domain.lo", "is required for kind = \"interval\""))?)?;
-                let hi = finite(f, "domain.hi", d.hi.ok_or_else(|| SpecError::new(f, "domain.hi", "is required for kind = \"interval\""))?)?;
+                let lo = finite(
+                    f,
+                    "domain.lo",
+                    d.lo.ok_or_else(|| {
+                        SpecError::new(f, "domain.lo", "is required for kind = \"interval\"")
+                    })?,
+                )?;
+                let hi = finite(
+                    f,
+                    "domain.hi",
+                    d.hi.ok_or_else(|| {
+                        SpecError::new(f, "domain.hi", "is required for kind = \"interval\"")
+                    })?,
+                )?;
                 if !(lo < hi) {
-                    return Err(SpecError::new(f, "domain", format!("needs lo < hi, got lo = {lo}, hi = {hi}")));
+                    return Err(SpecError::new(
+                        f,
+                        "domain",
+                        format!("needs lo < hi, got lo = {lo}, hi = {hi}"),
+                    ));
                 }
                 DomainSpec::Interval { lo, hi }
             }
             "ball" => {
                 if d.lo.is_some() || d.hi.is_some() {
-                    return Err(SpecError::new(f, "domain", "`lo` and `hi` belong to kind = \"interval\""));
+                    return Err(SpecError::new(
+                        f,
+                        "domain",
+                        "`lo` and `hi` belong to kind = \"interval\"",
+                    ));
                 }
-                let r = d.radius.ok_or_else(|| SpecError::new(f, "domain.radius", "is required for kind = \"ball\""))?;
-                DomainSpec::Ball { radius: positive(f, "domain.radius", r)? }
+                let r = d.radius.ok_or_else(|| {
+                    SpecError::new(f, "domain.radius", "is required for kind = \"ball\"")
+                })?;
+                DomainSpec::Ball {
+                    radius: positive(f, "domain.radius", r)?,
+                }
             }
             other => {
                 return Err(SpecError::new(
@@ -413,8 +517,12 @@ impl Spec {
         };
         let noise = match raw.noise.kind.as_str() {
             "isotropic" => {
-                let s = raw.noise.sigma.ok_or_else(|| SpecError::new(f, "noise.sigma", "is required for kind = \"isotropic\""))?;
-                NoiseSpec::Isotropic { sigma: positive(f, "noise.sigma", s)? }
+                let s = raw.noise.sigma.ok_or_else(|| {
+                    SpecError::new(f, "noise.sigma", "is required for kind = \"isotropic\"")
+                })?;
+                NoiseSpec::Isotropic {
+                    sigma: positive(f, "noise.sigma", s)?,
+                }
             }
             other => {
                 return Err(SpecError::new(
@@ -430,16 +538,28 @@ impl Spec {
         }
         let mut eta = Vec::with_capacity(eta_raw.len());
         for (i, &e) in eta_raw.iter().enumerate() {
-            let key = if eta_raw.len() == 1 { "sgd.eta".to_string() } else { format!("sgd.eta[{i}]") };
+            let key = if eta_raw.len() == 1 {
+                "sgd.eta".to_string()
+            } else {
+                format!("sgd.eta[{i}]")
+            };
             eta.push(positive(f, &key, e)?);
         }
-        let batch_raw = raw.sgd.batch.map(|b| b.into_vec()).unwrap_or_else(|| vec![defaults::BATCH as i64]);
+        let batch_raw = raw
+            .sgd
+            .batch
+            .map(|b| b.into_vec())
+            .unwrap_or_else(|| vec![defaults::BATCH as i64]);
         if batch_raw.is_empty() {
             return Err(SpecError::new(f, "sgd.batch", "must not be an empty list"));
         }
         let mut batch = Vec::with_capacity(batch_raw.len());
         for (i, &b) in batch_raw.iter().enumerate() {
-            let key = if batch_raw.len() == 1 { "sgd.batch".to_string() } else { format!("sgd.batch[{i}]") };
+            let key = if batch_raw.len() == 1 {
+                "sgd.batch".to_string()
+            } else {
+                format!("sgd.batch[{i}]")
+            };
             batch.push(count(f, &key, b, u32::MAX as u64)? as u32);
         }
         let mc = raw.monte_carlo.unwrap_or(RawMonteCarlo {
@@ -455,13 +575,23 @@ impl Spec {
             None => defaults::TRIALS,
         };
         let seed = match mc.seed {
-            Some(s) if s < 0 => return Err(SpecError::new(f, "monte_carlo.seed", format!("must be ≥ 0, got {s}"))),
+            Some(s) if s < 0 => {
+                return Err(SpecError::new(
+                    f,
+                    "monte_carlo.seed",
+                    format!("must be ≥ 0, got {s}"),
+                ))
+            }
             Some(s) => s as u64,
             None => defaults::SEED,
         };
         let confidence = match mc.confidence {
             Some(c) if !(c > 0.0 && c < 1.0) => {
-                return Err(SpecError::new(f, "monte_carlo.confidence", format!("must lie strictly between 0 and 1, got {c}")))
+                return Err(SpecError::new(
+                    f,
+                    "monte_carlo.confidence",
+                    format!("must lie strictly between 0 and 1, got {c}"),
+                ))
             }
             Some(c) => c,
             None => defaults::CONFIDENCE,
@@ -477,7 +607,11 @@ impl Spec {
         let dynamics = match mc.dynamics {
             Some(list) => {
                 if list.is_empty() {
-                    return Err(SpecError::new(f, "monte_carlo.dynamics", "must not be empty"));
+                    return Err(SpecError::new(
+                        f,
+                        "monte_carlo.dynamics",
+                        "must not be empty",
+                    ));
                 }
                 let mut out = Vec::new();
                 for (i, s) in list.iter().enumerate() {
@@ -514,7 +648,14 @@ impl Spec {
             noise,
             eta,
             batch,
-            monte_carlo: MonteCarloSpec { trials, seed, confidence, max_steps, dt, dynamics },
+            monte_carlo: MonteCarloSpec {
+                trials,
+                seed,
+                confidence,
+                max_steps,
+                dt,
+                dynamics,
+            },
             max_boxes,
             source_text: text.to_string(),
         })

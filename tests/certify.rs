@@ -10,7 +10,7 @@
 //! noted (the Styblinski–Tang ball is centred at the f64 midpoint of the minimiser box, not
 //! at θ* itself).
 
-use escapecert::certify::{certify, CertifyError, Certified};
+use escapecert::certify::{certify, Certified, CertifyError};
 use escapecert::landscape::{Domain, Problem};
 use escapecert::run::{certify_spec, RunError};
 use escapecert::spec::Spec;
@@ -18,7 +18,8 @@ use inari::Interval;
 use std::path::Path;
 
 fn spec(text: &str) -> Spec {
-    Spec::from_str(Path::new("test.toml"), text).unwrap_or_else(|e| panic!("spec should be valid: {e}"))
+    Spec::from_str(Path::new("test.toml"), text)
+        .unwrap_or_else(|e| panic!("spec should be valid: {e}"))
 }
 
 fn run(text: &str) -> Result<Certified, CertifyError> {
@@ -39,8 +40,18 @@ fn r(s: &str) -> f64 {
 #[track_caller]
 fn assert_encloses(what: &str, x: Interval, v: f64, max_width: f64) {
     assert!(!x.is_empty(), "{what}: empty enclosure");
-    assert!(x.inf() <= v && v <= x.sup(), "{what}: [{:e}, {:e}] does not contain {v:e}", x.inf(), x.sup());
-    assert!(x.wid() <= max_width, "{what}: [{:e}, {:e}] is wider than {max_width:e}", x.inf(), x.sup());
+    assert!(
+        x.inf() <= v && v <= x.sup(),
+        "{what}: [{:e}, {:e}] does not contain {v:e}",
+        x.inf(),
+        x.sup()
+    );
+    assert!(
+        x.wid() <= max_width,
+        "{what}: [{:e}, {:e}] is wider than {max_width:e}",
+        x.inf(),
+        x.sup()
+    );
 }
 
 fn hypotheses_hold(c: &Certified) {
@@ -90,16 +101,36 @@ const DW_SHARPNESS: &str = "2.286620406976295016662212779303990790617";
 
 #[test]
 fn tilted_double_well_matches_closed_forms() {
-    let c = ok(&expr_spec("x^4/4 - x^2/2 + 0.1*x", "-1.0", -2.0, 0.0, 1.0, "0.3"));
+    let c = ok(&expr_spec(
+        "x^4/4 - x^2/2 + 0.1*x",
+        "-1.0",
+        -2.0,
+        0.0,
+        1.0,
+        "0.3",
+    ));
     assert_eq!(c.minimizer.x.len(), 1);
     assert_encloses("minimiser", c.minimizer.x[0], r(DW_X_STAR), 1e-8);
-    assert!(c.minimizer.x[0].contains(c.start[0]), "start {:?} outside the minimiser box", c.start);
+    assert!(
+        c.minimizer.x[0].contains(c.start[0]),
+        "start {:?} outside the minimiser box",
+        c.start
+    );
     assert_eq!(c.domain, Domain::Interval { lo: -2.0, hi: 0.0 });
     assert_encloses("L*", c.loss_at_min, r(DW_L_STAR), 1e-8);
     assert_encloses("ΔL", c.depth, r(DW_DEPTH), 1e-8);
-    assert_eq!(c.exit_point, vec![0.0], "the lower end point is 0 (L(0) = 0 < L(−2) = 1.8)");
+    assert_eq!(
+        c.exit_point,
+        vec![0.0],
+        "the lower end point is 0 (L(0) = 0 < L(−2) = 1.8)"
+    );
     assert_encloses("sharpness", c.sharpness, r(DW_SHARPNESS), 1e-6);
-    assert_encloses("λ_min (1-D: = sharpness)", c.lambda_min, r(DW_SHARPNESS), 1e-6);
+    assert_encloses(
+        "λ_min (1-D: = sharpness)",
+        c.lambda_min,
+        r(DW_SHARPNESS),
+        1e-6,
+    );
     assert!(c.lambda_min.inf() > 0.0);
     let v = c.barrier.value.expect("isotropic barrier is certified");
     assert_encloses("V̄ = 2ΔL/σ²", v, r(DW_BARRIER_SIGMA1), 1e-8);
@@ -114,12 +145,27 @@ fn tilted_double_well_matches_closed_forms() {
 /// V̄ = 2ΔL/σ² scales as 1/σ² (E7): σ = 0.5 gives 8ΔL.
 #[test]
 fn tilted_double_well_barrier_scales_with_sigma() {
-    let c = ok(&expr_spec("x^4/4 - x^2/2 + 0.1*x", "-1.2", -2.0, 0.0, 0.5, "[0.3, 0.2]"));
+    let c = ok(&expr_spec(
+        "x^4/4 - x^2/2 + 0.1*x",
+        "-1.2",
+        -2.0,
+        0.0,
+        0.5,
+        "[0.3, 0.2]",
+    ));
     let v = c.barrier.value.unwrap();
     // 8ΔL = 4 × (2ΔL): exact scaling of the 40-digit value by 4 keeps it the nearest double.
     assert_encloses("V̄ (σ = 0.5)", v, 4.0 * r(DW_BARRIER_SIGMA1), 1e-7);
-    assert_encloses("minimiser from another guess", c.minimizer.x[0], r(DW_X_STAR), 1e-8);
-    assert_eq!(c.barrier_discrete.iter().map(|b| b.eta).collect::<Vec<_>>(), vec![0.3, 0.2]);
+    assert_encloses(
+        "minimiser from another guess",
+        c.minimizer.x[0],
+        r(DW_X_STAR),
+        1e-8,
+    );
+    assert_eq!(
+        c.barrier_discrete.iter().map(|b| b.eta).collect::<Vec<_>>(),
+        vec![0.3, 0.2]
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -163,7 +209,10 @@ fn quadratic_d10_barrier_is_exact() {
     let by_eta = |eta: f64| c.barrier_discrete.iter().find(|b| b.eta == eta).unwrap();
     for (eta, want) in [(0.0625, 1.875), (0.25, 1.5), (0.5, 1.0)] {
         let b = by_eta(eta);
-        let v = b.bound.value.unwrap_or_else(|| panic!("η = {eta}: {}", b.bound.method));
+        let v = b
+            .bound
+            .value
+            .unwrap_or_else(|| panic!("η = {eta}: {}", b.bound.method));
         assert_encloses(&format!("V̄_η (η = {eta})"), v, want, 1e-12);
     }
     // η = 0.05 is not a double; V̄_η for the double nearest 0.05 is 2 − 2η ≈ 1.9.
@@ -171,7 +220,11 @@ fn quadratic_d10_barrier_is_exact() {
     assert_encloses("V̄_η (η = 0.05)", v, 2.0 - 2.0 * 0.05, 1e-12);
     // ηλ = 2: linearly unstable, no exponential escape (E12), so no certificate.
     let b = by_eta(1.0);
-    assert!(b.bound.value.is_none(), "ηλ = 2 must not be certified: {:?}", b.bound.value);
+    assert!(
+        b.bound.value.is_none(),
+        "ηλ = 2 must not be certified: {:?}",
+        b.bound.value
+    );
     assert!(b.bound.method.contains('2'), "{}", b.bound.method);
 }
 
@@ -180,7 +233,12 @@ fn quadratic_barrier_scales_with_sigma() {
     let c = ok(&quadratic_d10("0.125", 2.0));
     // V̄ = λr²/σ² = 2/4; V̄_η = V̄(1 − ηλ/2) = 0.5 × 0.875.
     assert_encloses("V̄ (σ = 2)", c.barrier.value.unwrap(), 0.5, 1e-12);
-    assert_encloses("V̄_η (σ = 2, η = 1/8)", c.barrier_discrete[0].bound.value.unwrap(), 0.4375, 1e-12);
+    assert_encloses(
+        "V̄_η (σ = 2, η = 1/8)",
+        c.barrier_discrete[0].bound.value.unwrap(),
+        0.4375,
+        1e-12,
+    );
 }
 
 /// E12 in 1-D on an asymmetric interval: V̄_η = min(lo², hi²) λ(2 − ηλ)/(2σ²).
@@ -206,7 +264,12 @@ eta = [0.125, 0.5]
     assert_encloses("ΔL", c.depth, 0.5, 1e-12);
     assert_eq!(c.exit_point, vec![-0.5]);
     assert_encloses("V̄", c.barrier.value.unwrap(), 1.0, 1e-12);
-    assert_encloses("V̄_η (η = 1/8)", c.barrier_discrete[0].bound.value.unwrap(), 0.75, 1e-12);
+    assert_encloses(
+        "V̄_η (η = 1/8)",
+        c.barrier_discrete[0].bound.value.unwrap(),
+        0.75,
+        1e-12,
+    );
     // ηλ = 2 at η = 1/2.
     assert!(c.barrier_discrete[1].bound.value.is_none());
     hypotheses_hold(&c);
@@ -247,16 +310,29 @@ eta = [0.0625, 0.25]
     // V̄ = 2ΔL/σ² = r²λ_min/σ².
     assert_encloses("V̄", c.barrier.value.unwrap(), r(Q2_LMIN), 2e-6);
     hypotheses_hold(&c);
-    for (b, want) in c.barrier_discrete.iter().zip([Q2_DISCRETE_1_16, Q2_DISCRETE_1_4]) {
-        let v = b.bound.value.unwrap_or_else(|| panic!("η = {}: {}", b.eta, b.bound.method));
+    for (b, want) in c
+        .barrier_discrete
+        .iter()
+        .zip([Q2_DISCRETE_1_16, Q2_DISCRETE_1_4])
+    {
+        let v = b
+            .bound
+            .value
+            .unwrap_or_else(|| panic!("η = {}: {}", b.eta, b.bound.method));
         assert_encloses(&format!("V̄_η (η = {})", b.eta), v, r(want), 1e-8);
     }
     // The lowest boundary point lies along the λ_min eigenvector (1, −(1 + √5)/2)/‖·‖, up to sign.
     let e = &c.exit_point;
     let n = (e[0] * e[0] + e[1] * e[1]).sqrt();
-    assert!((n - 1.0).abs() < 1e-6, "exit point {e:?} not on the unit sphere");
+    assert!(
+        (n - 1.0).abs() < 1e-6,
+        "exit point {e:?} not on the unit sphere"
+    );
     let golden = (1.0 + 5f64.sqrt()) / 2.0;
-    assert!((e[1] / e[0] + golden).abs() < 1e-3, "exit point {e:?} not along the λ_min eigenvector");
+    assert!(
+        (e[1] / e[0] + golden).abs() < 1e-3,
+        "exit point {e:?} not along the λ_min eigenvector"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -304,11 +380,17 @@ eta = 0.3
     // reference (computed for centre θ*).
     let (lo, hi) = (c.depth.inf(), c.depth.sup());
     let want = r(ST_DEPTH_2D);
-    assert!(lo <= want + 1e-12 && want - 1e-12 <= hi, "ΔL [{lo}, {hi}] vs {want}");
+    assert!(
+        lo <= want + 1e-12 && want - 1e-12 <= hi,
+        "ΔL [{lo}, {hi}] vs {want}"
+    );
     assert!(hi - lo <= 1e-5 * want, "ΔL [{lo}, {hi}] too wide");
     let v = c.barrier.value.unwrap();
     let vwant = want / 2.0; // 2ΔL/σ², σ = 2
-    assert!(v.inf() <= vwant + 1e-12 && vwant - 1e-12 <= v.sup(), "V̄ {v:?} vs {vwant}");
+    assert!(
+        v.inf() <= vwant + 1e-12 && vwant - 1e-12 <= v.sup(),
+        "V̄ {v:?} vs {vwant}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -323,10 +405,23 @@ fn no_minimum_near_the_guess() {
         other => panic!("expected NoMinimum, got {:?}", other.map(|c| c.minimizer.x)),
     }
     // A linear loss has a singular Hessian.
-    assert!(matches!(run(&expr_spec("2*x + 1", "0.0", -1.0, 1.0, 1.0, "0.1")), Err(CertifyError::NoMinimum { .. })));
+    assert!(matches!(
+        run(&expr_spec("2*x + 1", "0.0", -1.0, 1.0, 1.0, "0.1")),
+        Err(CertifyError::NoMinimum { .. })
+    ));
     // A guess near the local maximum of the double well (x ≈ 0.101): a critical point, not a minimum.
-    match run(&expr_spec("x^4/4 - x^2/2 + 0.1*x", "0.1", -0.5, 0.5, 1.0, "0.1")) {
-        Err(CertifyError::NoMinimum { reason }) => assert!(reason.contains("not a certified strict minimum"), "{reason}"),
+    match run(&expr_spec(
+        "x^4/4 - x^2/2 + 0.1*x",
+        "0.1",
+        -0.5,
+        0.5,
+        1.0,
+        "0.1",
+    )) {
+        Err(CertifyError::NoMinimum { reason }) => assert!(
+            reason.contains("not a certified strict minimum"),
+            "{reason}"
+        ),
         other => panic!("expected NoMinimum, got {:?}", other.map(|c| c.minimizer.x)),
     }
     // A saddle of a 2-D expression (x1² − x2² at 0).
@@ -363,7 +458,10 @@ sigma = 1.0
 eta = 0.1
 "#;
     match run(indefinite) {
-        Err(CertifyError::NoMinimum { reason }) => assert!(reason.contains("not a certified strict minimum"), "{reason}"),
+        Err(CertifyError::NoMinimum { reason }) => assert!(
+            reason.contains("not a certified strict minimum"),
+            "{reason}"
+        ),
         other => panic!("expected NoMinimum, got {:?}", other.map(|c| c.minimizer.x)),
     }
 }
@@ -371,16 +469,33 @@ eta = 0.1
 #[test]
 fn minimum_outside_the_domain() {
     // The left minimum x* ≈ −1.0467 is certified, but D = (−0.5, 0) does not contain it.
-    match run(&expr_spec("x^4/4 - x^2/2 + 0.1*x", "-1.0", -0.5, 0.0, 1.0, "0.1")) {
+    match run(&expr_spec(
+        "x^4/4 - x^2/2 + 0.1*x",
+        "-1.0",
+        -0.5,
+        0.0,
+        1.0,
+        "0.1",
+    )) {
         Err(CertifyError::MinimumOutsideDomain { minimizer, domain }) => {
             assert!(minimizer.contains("-1.0466805318046"), "{minimizer}");
             assert!(domain.contains("-0.5"), "{domain}");
         }
-        other => panic!("expected MinimumOutsideDomain, got {:?}", other.map(|c| c.minimizer.x)),
+        other => panic!(
+            "expected MinimumOutsideDomain, got {:?}",
+            other.map(|c| c.minimizer.x)
+        ),
     }
     // The end point just to the right of x*.
     assert!(matches!(
-        run(&expr_spec("x^4/4 - x^2/2 + 0.1*x", "-1.0", -1.0466, 0.0, 1.0, "0.1")),
+        run(&expr_spec(
+            "x^4/4 - x^2/2 + 0.1*x",
+            "-1.0",
+            -1.0466,
+            0.0,
+            1.0,
+            "0.1"
+        )),
         Err(CertifyError::MinimumOutsideDomain { .. })
     ));
 }
@@ -397,7 +512,12 @@ fn undefined_on_the_domain() {
     assert_encloses("θ*", c.minimizer.x[0], 1.0, 1e-8);
     assert_encloses("L*", c.loss_at_min, 1.0, 1e-8);
     // 2 − log 3 (certify_reference.py).
-    assert_encloses("ΔL", c.depth, r("0.9013877113318903086047547630774742953525"), 1e-8);
+    assert_encloses(
+        "ΔL",
+        c.depth,
+        r("0.9013877113318903086047547630774742953525"),
+        1e-8,
+    );
     hypotheses_hold(&c);
 }
 
@@ -412,9 +532,25 @@ fn certify_errors_name_the_spec_key() {
         Err(e) => panic!("expected a certify error, got {e}"),
         Ok(_) => panic!("expected a certify error"),
     };
-    assert_eq!(key_of(&expr_spec("exp(x)", "0.0", -1.0, 1.0, 1.0, "0.1")), "minimum.guess");
-    assert_eq!(key_of(&expr_spec("x^4/4 - x^2/2 + 0.1*x", "-1.0", -0.5, 0.0, 1.0, "0.1")), "domain");
-    assert_eq!(key_of(&expr_spec("x - log(x)", "1.5", -1.0, 3.0, 1.0, "0.1")), "landscape.expr");
+    assert_eq!(
+        key_of(&expr_spec("exp(x)", "0.0", -1.0, 1.0, 1.0, "0.1")),
+        "minimum.guess"
+    );
+    assert_eq!(
+        key_of(&expr_spec(
+            "x^4/4 - x^2/2 + 0.1*x",
+            "-1.0",
+            -0.5,
+            0.0,
+            1.0,
+            "0.1"
+        )),
+        "domain"
+    );
+    assert_eq!(
+        key_of(&expr_spec("x - log(x)", "1.5", -1.0, 3.0, 1.0, "0.1")),
+        "landscape.expr"
+    );
     // Problem errors (before certification) are spec errors naming their key.
     match certify_spec(&spec(&expr_spec("x^2", "0.5, 0.5", -1.0, 1.0, 1.0, "0.1"))) {
         Err(RunError::Spec(e)) => assert_eq!(e.key, "minimum.guess"),
@@ -433,12 +569,30 @@ fn certify_errors_name_the_spec_key() {
 #[test]
 fn h1_fails_when_the_domain_holds_another_critical_point() {
     // (−2, 0.5) holds the local maximum x ≈ 0.101 of the double well.
-    let c = ok(&expr_spec("x^4/4 - x^2/2 + 0.1*x", "-1.0", -2.0, 0.5, 1.0, "0.1"));
+    let c = ok(&expr_spec(
+        "x^4/4 - x^2/2 + 0.1*x",
+        "-1.0",
+        -2.0,
+        0.5,
+        1.0,
+        "0.1",
+    ));
     let h1 = c.hypotheses.iter().find(|h| h.name == "H1").unwrap();
-    assert!(!h1.holds, "H1 certified on a domain with a second critical point: {}", h1.detail);
+    assert!(
+        !h1.holds,
+        "H1 certified on a domain with a second critical point: {}",
+        h1.detail
+    );
     assert!(!c.hypotheses_hold());
     // (−2, 1.5) holds the right minimum x ≈ 0.945 as well.
-    let c = ok(&expr_spec("x^4/4 - x^2/2 + 0.1*x", "-1.0", -2.0, 1.5, 1.0, "0.1"));
+    let c = ok(&expr_spec(
+        "x^4/4 - x^2/2 + 0.1*x",
+        "-1.0",
+        -2.0,
+        1.5,
+        1.0,
+        "0.1",
+    ));
     assert!(!c.hypotheses_hold());
     // Styblinski–Tang 2-D: the ball of radius 3.2 around (t*, t*) reaches the saddle
     // (0.1567, t*) at distance 3.06.
@@ -461,5 +615,9 @@ eta = 0.3
 max_boxes = 20000
 "#);
     let h1 = c.hypotheses.iter().find(|h| h.name == "H1").unwrap();
-    assert!(!h1.holds, "H1 certified on a ball containing a saddle: {}", h1.detail);
+    assert!(
+        !h1.holds,
+        "H1 certified on a ball containing a saddle: {}",
+        h1.detail
+    );
 }

@@ -11,9 +11,13 @@ use escapecert::stats::{censored_exponential_mean, t_interval_mean};
 /// The E13 reference value for (potential, eps2, x0 prefix).
 fn reference(potential: &str, eps2: f64, x0_prefix: &str) -> f64 {
     let text = include_str!("reference/e13_reference.txt");
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let f: Vec<&str> = line.split_whitespace().collect();
-        if f[0] == potential && f[3].parse::<f64>().unwrap() == eps2 && f[4].starts_with(x0_prefix) {
+        if f[0] == potential && f[3].parse::<f64>().unwrap() == eps2 && f[4].starts_with(x0_prefix)
+        {
             return f[5].parse().unwrap();
         }
     }
@@ -42,14 +46,29 @@ fn config(kappa2: f64, trials: usize, seed: u64, dt: f64, start: f64, bridge: bo
 #[test]
 fn ou_mean_exit_time_matches_e13() {
     let exact = reference("quadratic", 0.5, "0.0");
-    let l = Landscape::Quadratic { dim: 1, hessian: QuadraticHessian::Scaled(1.0) };
+    let l = Landscape::Quadratic {
+        dim: 1,
+        hessian: QuadraticHessian::Scaled(1.0),
+    };
     let d = Domain::Interval { lo: -1.0, hi: 1.0 };
-    let r = simulate(&l, &d, &Noise::Isotropic { sigma: 1.0 }, &config(0.5, 2000, 1, 1e-3, 0.0, true)).unwrap();
+    let r = simulate(
+        &l,
+        &d,
+        &Noise::Isotropic { sigma: 1.0 },
+        &config(0.5, 2000, 1, 1e-3, 0.0, true),
+    )
+    .unwrap();
     assert_eq!(r.censored, 0);
     let t = t_interval_mean(&r.exit_times, 0.999).unwrap();
-    assert!(t.contains(exact), "t-interval {t:?} misses the exact {exact}");
+    assert!(
+        t.contains(exact),
+        "t-interval {t:?} misses the exact {exact}"
+    );
     let c = censored_exponential_mean(&r.exit_times, &r.censor_times, 0.999).unwrap();
-    assert!(c.contains(exact), "censored-exponential interval {c:?} misses the exact {exact}");
+    assert!(
+        c.contains(exact),
+        "censored-exponential interval {c:?} misses the exact {exact}"
+    );
 }
 
 /// The tilted double well x⁴/4 − x²/2 + 0.1x on (−2, 0) from its left minimum with
@@ -64,7 +83,13 @@ fn double_well_mean_exit_time_matches_e13() {
     let l = Landscape::Expr(tape);
     let d = Domain::Interval { lo: -2.0, hi: 0.0 };
     let x0 = -1.046_680_531_804_602_3;
-    let r = simulate(&l, &d, &Noise::Isotropic { sigma: 1.0 }, &config(0.3, 1500, 2, 1e-3, x0, true)).unwrap();
+    let r = simulate(
+        &l,
+        &d,
+        &Noise::Isotropic { sigma: 1.0 },
+        &config(0.3, 1500, 2, 1e-3, x0, true),
+    )
+    .unwrap();
     let c = censored_exponential_mean(&r.exit_times, &r.censor_times, 0.999).unwrap();
     assert!(c.contains(exact), "interval {c:?} misses the exact {exact}");
 }
@@ -77,15 +102,24 @@ fn double_well_mean_exit_time_matches_e13() {
 #[test]
 fn bridge_correction_removes_discretisation_bias() {
     let exact = reference("quadratic", 0.5, "0.0");
-    let l = Landscape::Quadratic { dim: 1, hessian: QuadraticHessian::Scaled(1.0) };
+    let l = Landscape::Quadratic {
+        dim: 1,
+        hessian: QuadraticHessian::Scaled(1.0),
+    };
     let d = Domain::Interval { lo: -1.0, hi: 1.0 };
     let noise = Noise::Isotropic { sigma: 1.0 };
     let raw = simulate(&l, &d, &noise, &config(0.5, 4000, 3, 1e-2, 0.0, false)).unwrap();
     let fixed = simulate(&l, &d, &noise, &config(0.5, 4000, 3, 1e-2, 0.0, true)).unwrap();
     let t_raw = t_interval_mean(&raw.exit_times, 0.999).unwrap();
     let t_fixed = t_interval_mean(&fixed.exit_times, 0.999).unwrap();
-    assert!(t_raw.lo > exact, "uncorrected {t_raw:?} should be biased above {exact}");
-    assert!(t_fixed.lo < exact * 1.03 && t_fixed.hi > exact * 0.97, "corrected {t_fixed:?} far from {exact}");
+    assert!(
+        t_raw.lo > exact,
+        "uncorrected {t_raw:?} should be biased above {exact}"
+    );
+    assert!(
+        t_fixed.lo < exact * 1.03 && t_fixed.hi > exact * 0.97,
+        "corrected {t_fixed:?} far from {exact}"
+    );
 }
 
 /// Helper for measuring the residual bias with many trials (run by hand:
@@ -94,18 +128,39 @@ fn bridge_correction_removes_discretisation_bias() {
 #[ignore = "measurement, takes about a minute"]
 fn measure_residual_bias() {
     let exact = reference("quadratic", 0.5, "0.0");
-    let l = Landscape::Quadratic { dim: 1, hessian: QuadraticHessian::Scaled(1.0) };
+    let l = Landscape::Quadratic {
+        dim: 1,
+        hessian: QuadraticHessian::Scaled(1.0),
+    };
     let d = Domain::Interval { lo: -1.0, hi: 1.0 };
     let noise = Noise::Isotropic { sigma: 1.0 };
     for (dt, bridge) in [(1e-3, true), (1e-2, true), (1e-2, false), (1e-3, false)] {
         let r = simulate(&l, &d, &noise, &config(0.5, 200_000, 9, dt, 0.0, bridge)).unwrap();
         let t = t_interval_mean(&r.exit_times, 0.95).unwrap();
-        println!("dt {dt} bridge {bridge}: {:.5} [{:.5}, {:.5}] exact {exact:.5} rel {:+.4}", t.estimate, t.lo, t.hi, t.estimate / exact - 1.0);
+        println!(
+            "dt {dt} bridge {bridge}: {:.5} [{:.5}, {:.5}] exact {exact:.5} rel {:+.4}",
+            t.estimate,
+            t.lo,
+            t.hi,
+            t.estimate / exact - 1.0
+        );
     }
     let exact = reference("tilted_dw", 0.3, "-1.0466");
     let l = Landscape::Expr(Tape::parse("x^4/4 - x^2/2 + 0.1*x", None).unwrap());
     let d = Domain::Interval { lo: -2.0, hi: 0.0 };
-    let r = simulate(&l, &d, &noise, &config(0.3, 20_000, 9, 1e-3, -1.046_680_531_804_602_3, true)).unwrap();
+    let r = simulate(
+        &l,
+        &d,
+        &noise,
+        &config(0.3, 20_000, 9, 1e-3, -1.046_680_531_804_602_3, true),
+    )
+    .unwrap();
     let t = t_interval_mean(&r.exit_times, 0.95).unwrap();
-    println!("double well dt 1e-3: {:.4} [{:.4}, {:.4}] exact {exact:.4} rel {:+.4}", t.estimate, t.lo, t.hi, t.estimate / exact - 1.0);
+    println!(
+        "double well dt 1e-3: {:.4} [{:.4}, {:.4}] exact {exact:.4} rel {:+.4}",
+        t.estimate,
+        t.lo,
+        t.hi,
+        t.estimate / exact - 1.0
+    );
 }

@@ -67,7 +67,8 @@ fn write_spec(dir: &Path, text: &str) -> PathBuf {
 
 fn read_report(out: &Path) -> (String, Report) {
     let text = std::fs::read_to_string(out.join("report.json")).expect("report.json written");
-    let rep: Report = serde_json::from_str(&text).unwrap_or_else(|e| panic!("report.json does not parse: {e}"));
+    let rep: Report =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("report.json does not parse: {e}"));
     (text, rep)
 }
 
@@ -86,9 +87,17 @@ fn check_report(rep: &Report, code: Option<i32>) {
     for i in 0..d {
         let (lo, hi) = (c.minimizer.lo[i], c.minimizer.hi[i]);
         assert!(lo <= hi, "minimizer[{i}] = [{lo}, {hi}]");
-        assert!(lo <= c.start[i] && c.start[i] <= hi, "start outside the minimiser box");
+        assert!(
+            lo <= c.start[i] && c.start[i] <= hi,
+            "start outside the minimiser box"
+        );
     }
-    for (name, b) in [("loss_at_min", &c.loss_at_min), ("sharpness", &c.sharpness), ("lambda_min", &c.lambda_min), ("depth", &c.depth)] {
+    for (name, b) in [
+        ("loss_at_min", &c.loss_at_min),
+        ("sharpness", &c.sharpness),
+        ("lambda_min", &c.lambda_min),
+        ("depth", &c.depth),
+    ] {
         assert!(b.lo <= b.hi, "{name} = [{}, {}]", b.lo, b.hi);
     }
     if let Some(b) = &c.barrier {
@@ -96,25 +105,53 @@ fn check_report(rep: &Report, code: Option<i32>) {
     }
     for b in &c.barrier_discrete {
         if let Some(v) = &b.barrier {
-            assert!(v.lo <= v.hi, "barrier_discrete η = {}: [{}, {}]", b.eta, v.lo, v.hi);
+            assert!(
+                v.lo <= v.hi,
+                "barrier_discrete η = {}: [{}, {}]",
+                b.eta,
+                v.lo,
+                v.hi
+            );
         }
         assert!(!b.method.is_empty());
     }
-    assert_eq!(c.hypotheses.keys().collect::<Vec<_>>(), c.hypotheses_detail.keys().collect::<Vec<_>>());
+    assert_eq!(
+        c.hypotheses.keys().collect::<Vec<_>>(),
+        c.hypotheses_detail.keys().collect::<Vec<_>>()
+    );
     let s = &rep.settings;
     let mut seeds = Vec::new();
     for (i, m) in rep.monte_carlo.iter().enumerate() {
-        assert_eq!(m.trials, m.exits + m.censored, "point {i}: trials ≠ exits + censored");
+        assert_eq!(
+            m.trials,
+            m.exits + m.censored,
+            "point {i}: trials ≠ exits + censored"
+        );
         assert_eq!(m.trials, s.trials, "point {i}");
         assert_eq!(m.max_steps, s.max_steps);
         let e = &m.mean_exit_time;
-        assert_eq!(e.level, s.confidence, "point {i}: the interval level is not the spec confidence");
+        assert_eq!(
+            e.level, s.confidence,
+            "point {i}: the interval level is not the spec confidence"
+        );
         assert_eq!(e.n, m.trials);
-        assert!(e.lo <= e.hi, "point {i}: mean interval [{}, {}]", e.lo, e.hi);
+        assert!(
+            e.lo <= e.hi,
+            "point {i}: mean interval [{}, {}]",
+            e.lo,
+            e.hi
+        );
         if m.exits > 0 {
-            assert!(e.lo <= e.estimate && e.estimate <= e.hi && e.estimate.is_finite(), "point {i}: {e:?}");
+            assert!(
+                e.lo <= e.estimate && e.estimate <= e.hi && e.estimate.is_finite(),
+                "point {i}: {e:?}"
+            );
         } else {
-            assert_eq!(e.hi, f64::INFINITY, "point {i}: no exits, so no finite upper bound");
+            assert_eq!(
+                e.hi,
+                f64::INFINITY,
+                "point {i}: no exits, so no finite upper bound"
+            );
         }
         match m.dynamics.as_str() {
             "continuous" => {
@@ -135,9 +172,18 @@ fn check_report(rep: &Report, code: Option<i32>) {
     }
     seeds.sort();
     seeds.dedup();
-    assert_eq!(seeds.len(), rep.monte_carlo.len(), "sweep points share a seed");
+    assert_eq!(
+        seeds.len(),
+        rep.monte_carlo.len(),
+        "sweep points share a seed"
+    );
     for cl in &rep.claims {
-        assert!(VERDICTS.contains(&cl.verdict.as_str()), "claim {}: verdict {}", cl.id, cl.verdict);
+        assert!(
+            VERDICTS.contains(&cl.verdict.as_str()),
+            "claim {}: verdict {}",
+            cl.id,
+            cl.verdict
+        );
         assert!(!cl.reason.is_empty(), "claim {} has no reason", cl.id);
         if let Some(cs) = &cl.certified {
             assert!(cs.lo <= cs.hi);
@@ -145,9 +191,17 @@ fn check_report(rep: &Report, code: Option<i32>) {
         if let Some(e) = &cl.estimated {
             assert!(e.lo <= e.hi);
         }
-        assert!(cl.points.iter().all(|&p| p < rep.monte_carlo.len()), "claim {}: bad point index", cl.id);
+        assert!(
+            cl.points.iter().all(|&p| p < rep.monte_carlo.len()),
+            "claim {}: bad point index",
+            cl.id
+        );
         if cl.verdict == "PASS" {
-            assert!(cl.hypotheses_certified && cl.certified.is_some() && cl.estimated.is_some(), "claim {}", cl.id);
+            assert!(
+                cl.hypotheses_certified && cl.certified.is_some() && cl.estimated.is_some(),
+                "claim {}",
+                cl.id
+            );
         }
     }
     let sm = &rep.summary;
@@ -162,7 +216,11 @@ fn check_report(rep: &Report, code: Option<i32>) {
     };
     assert_eq!(sm.verdict, want);
     assert_eq!(sm.exit_code, if want == "PASS" { 0 } else { 1 });
-    assert_eq!(code, Some(sm.exit_code), "the process exit code differs from summary.exit_code");
+    assert_eq!(
+        code,
+        Some(sm.exit_code),
+        "the process exit code differs from summary.exit_code"
+    );
 }
 
 #[test]
@@ -170,11 +228,25 @@ fn tiny_report_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write_spec(dir.path(), TINY);
     let o = verify(&spec, &dir.path().join("out"), &[]);
-    assert!(matches!(o.code, Some(0) | Some(1)), "exit {:?}: {}", o.code, o.stderr);
-    assert!(o.stderr.is_empty(), "--quiet should print nothing on stderr: {}", o.stderr);
+    assert!(
+        matches!(o.code, Some(0) | Some(1)),
+        "exit {:?}: {}",
+        o.code,
+        o.stderr
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "--quiet should print nothing on stderr: {}",
+        o.stderr
+    );
     let (text, rep) = read_report(&o.out);
     check_report(&rep, o.code);
-    assert!(o.stdout.contains(&format!("verdict: {}", rep.summary.verdict)), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains(&format!("verdict: {}", rep.summary.verdict)),
+        "{}",
+        o.stdout
+    );
 
     // The fields read back are the whole file (nothing lost by the typed read).
     let as_written: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -182,7 +254,10 @@ fn tiny_report_reads_back() {
 
     // Spec values carried over.
     assert_eq!(rep.problem.spec_name, "tiny");
-    assert_eq!(rep.problem.description.as_deref(), Some("1-D quadratic, few trials"));
+    assert_eq!(
+        rep.problem.description.as_deref(),
+        Some("1-D quadratic, few trials")
+    );
     assert_eq!(rep.problem.dim, 1);
     assert_eq!(rep.problem.eta, vec![0.5, 0.25]);
     assert_eq!(rep.problem.batch, vec![1]);
@@ -201,11 +276,28 @@ fn tiny_report_reads_back() {
     let b = c.barrier.as_ref().expect("barrier certified");
     assert!(b.lo <= 1.0 && 1.0 <= b.hi);
     for (eta, want) in [(0.5, 0.75), (0.25, 0.875)] {
-        let db = c.barrier_discrete.iter().find(|d| d.eta == eta).expect("discrete barrier per η");
-        let v = db.barrier.as_ref().unwrap_or_else(|| panic!("η = {eta}: {}", db.method));
-        assert!(v.lo <= want && want <= v.hi, "V̄_η at η = {eta}: [{}, {}] vs {want}", v.lo, v.hi);
+        let db = c
+            .barrier_discrete
+            .iter()
+            .find(|d| d.eta == eta)
+            .expect("discrete barrier per η");
+        let v = db
+            .barrier
+            .as_ref()
+            .unwrap_or_else(|| panic!("η = {eta}: {}", db.method));
+        assert!(
+            v.lo <= want && want <= v.hi,
+            "V̄_η at η = {eta}: [{}, {}] vs {want}",
+            v.lo,
+            v.hi
+        );
     }
-    assert_eq!(c.hypotheses.get("H1"), Some(&true), "{:?}", c.hypotheses_detail);
+    assert_eq!(
+        c.hypotheses.get("H1"),
+        Some(&true),
+        "{:?}",
+        c.hypotheses_detail
+    );
     assert_eq!(c.hypotheses.get("H2"), Some(&true));
 
     // Claims: T1 for the continuous points, T2 for each η of the discrete points.
@@ -219,10 +311,17 @@ fn tiny_report_reads_back() {
 
     // report.md.
     let md = std::fs::read_to_string(o.out.join("report.md")).expect("report.md written");
-    assert!(md.starts_with("# escapecert report"), "{}", &md[..md.len().min(80)]);
+    assert!(
+        md.starts_with("# escapecert report"),
+        "{}",
+        &md[..md.len().min(80)]
+    );
     assert!(md.contains(&rep.summary.verdict));
     // No temporary files left behind by the atomic writes.
-    let names: Vec<String> = std::fs::read_dir(&o.out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(&o.out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(sorted, vec!["report.json", "report.md"], "{names:?}");
@@ -233,7 +332,9 @@ fn tiny_report_reads_back() {
 #[test]
 fn all_censored_report_reads_back() {
     let dir = tempfile::tempdir().unwrap();
-    let text = TINY.replace("max_steps = 20000", "max_steps = 1").replace("trials = 40", "trials = 5");
+    let text = TINY
+        .replace("max_steps = 20000", "max_steps = 1")
+        .replace("trials = 40", "trials = 5");
     let spec = write_spec(dir.path(), &text);
     let o = verify(&spec, &dir.path().join("out"), &[]);
     let (json, rep) = read_report(&o.out);
@@ -259,10 +360,16 @@ fn same_seed_same_bytes_across_thread_counts() {
     assert_eq!(a.code, b.code);
     let ja = std::fs::read(a.out.join("report.json")).unwrap();
     let jb = std::fs::read(b.out.join("report.json")).unwrap();
-    assert!(ja == jb, "report.json differs between --threads 1 and --threads 2");
+    assert!(
+        ja == jb,
+        "report.json differs between --threads 1 and --threads 2"
+    );
     let ma = std::fs::read(a.out.join("report.md")).unwrap();
     let mb = std::fs::read(b.out.join("report.md")).unwrap();
-    assert!(ma == mb, "report.md differs between --threads 1 and --threads 2");
+    assert!(
+        ma == mb,
+        "report.md differs between --threads 1 and --threads 2"
+    );
     // A different seed changes the Monte Carlo part (the test above is not vacuous).
     let spec2 = dir.path().join("spec2.toml");
     std::fs::write(&spec2, TINY.replace("seed = 3", "seed = 4")).unwrap();
@@ -270,10 +377,19 @@ fn same_seed_same_bytes_across_thread_counts() {
     let (_, rc) = read_report(&c.out);
     let (_, ra) = read_report(&a.out);
     assert_ne!(
-        rc.monte_carlo.iter().map(|m| m.mean_exit_time.estimate).collect::<Vec<_>>(),
-        ra.monte_carlo.iter().map(|m| m.mean_exit_time.estimate).collect::<Vec<_>>()
+        rc.monte_carlo
+            .iter()
+            .map(|m| m.mean_exit_time.estimate)
+            .collect::<Vec<_>>(),
+        ra.monte_carlo
+            .iter()
+            .map(|m| m.mean_exit_time.estimate)
+            .collect::<Vec<_>>()
     );
-    assert_eq!(rc.certified, ra.certified, "certified numbers do not depend on the seed");
+    assert_eq!(
+        rc.certified, ra.certified,
+        "certified numbers do not depend on the seed"
+    );
 }
 
 /// The tilted double well (expression landscape, no discrete certificate): the T1 claim
@@ -309,12 +425,21 @@ dynamics = ["continuous", "discrete"]
     assert_eq!(rep.settings.confidence, 0.95, "default confidence");
     let b = rep.certified.barrier.as_ref().unwrap();
     // 2ΔL/σ² (tests/data/certify_reference.py).
-    let want: f64 = "0.7047721476000728419508339100167383277484".parse().unwrap();
+    let want: f64 = "0.7047721476000728419508339100167383277484"
+        .parse()
+        .unwrap();
     assert!(b.lo <= want && want <= b.hi);
-    assert!(rep.certified.barrier_discrete.iter().all(|d| d.barrier.is_none()));
+    assert!(rep
+        .certified
+        .barrier_discrete
+        .iter()
+        .all(|d| d.barrier.is_none()));
     for c in rep.claims.iter().filter(|c| c.id.starts_with("T2")) {
         assert!(c.certified.is_none());
-        assert_ne!(c.verdict, "PASS", "a claim without a certified side cannot pass");
+        assert_ne!(
+            c.verdict, "PASS",
+            "a claim without a certified side cannot pass"
+        );
     }
 }
 
@@ -340,10 +465,14 @@ fn decimal(s: &str) -> (bool, Vec<u8>, i64) {
         None => (s, 0),
     };
     let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| {
-        assert!(b.is_ascii_digit(), "not a decimal: {s}");
-        b - b'0'
-    }).collect();
+    let mut digits: Vec<u8> = int
+        .bytes()
+        .chain(frac.bytes())
+        .map(|b| {
+            assert!(b.is_ascii_digit(), "not a decimal: {s}");
+            b - b'0'
+        })
+        .collect();
     let mut p = exp - frac.len() as i64;
     while digits.last() == Some(&0) {
         digits.pop();
@@ -370,7 +499,13 @@ fn cmp_decimal(a: &str, b: &str) -> Ordering {
             return oa.cmp(&ob);
         }
         let n = d.len().max(e.len());
-        let pad = |v: &[u8]| v.iter().copied().chain(std::iter::repeat(0)).take(n).collect::<Vec<_>>();
+        let pad = |v: &[u8]| {
+            v.iter()
+                .copied()
+                .chain(std::iter::repeat(0))
+                .take(n)
+                .collect::<Vec<_>>()
+        };
         pad(d).cmp(&pad(e))
     };
     match (na, nb) {
@@ -400,14 +535,31 @@ fn check_outward(x: f64) -> Result<(), TestCaseError> {
     let (lo, hi) = (fmt_lower(x), fmt_upper(x));
     let e = exact(x);
     // ±inf are valid outward ends (near ±f64::MAX the stepped decimal overflows).
-    prop_assert!(lo == "-inf" || cmp_decimal(&lo, &e) != Ordering::Greater, "fmt_lower({x:e}) = {lo} > {x:e}");
-    prop_assert!(hi == "inf" || cmp_decimal(&hi, &e) != Ordering::Less, "fmt_upper({x:e}) = {hi} < {x:e}");
+    prop_assert!(
+        lo == "-inf" || cmp_decimal(&lo, &e) != Ordering::Greater,
+        "fmt_lower({x:e}) = {lo} > {x:e}"
+    );
+    prop_assert!(
+        hi == "inf" || cmp_decimal(&hi, &e) != Ordering::Less,
+        "fmt_upper({x:e}) = {hi} < {x:e}"
+    );
     Ok(())
 }
 
 #[test]
 fn markdown_bounds_at_the_extremes() {
-    for x in [f64::MAX, -f64::MAX, f64::MIN_POSITIVE, -f64::MIN_POSITIVE, 1.0, -1.0, 0.0, -0.0, 1e-4, 1e6] {
+    for x in [
+        f64::MAX,
+        -f64::MAX,
+        f64::MIN_POSITIVE,
+        -f64::MIN_POSITIVE,
+        1.0,
+        -1.0,
+        0.0,
+        -0.0,
+        1e-4,
+        1e6,
+    ] {
         check_outward(x).unwrap();
     }
     assert_eq!(fmt_upper(f64::INFINITY), "inf");
@@ -444,7 +596,6 @@ proptest! {
 /// stepped decimal as is (it is already outward as a decimal), or step x with
 /// next_down/next_up and format that.
 #[test]
-#[ignore = "bug: fmt_lower/fmt_upper print inward bounds for subnormals below ~5e-315 (markdown.rs `pretty`)"]
 fn markdown_bounds_are_outward_subnormal() {
     let mut failures = Vec::new();
     let mut x = f64::from_bits(1);
@@ -461,5 +612,10 @@ fn markdown_bounds_are_outward_subnormal() {
             break;
         }
     }
-    assert!(failures.is_empty(), "{} failures, e.g. {:?}", failures.len(), &failures[..failures.len().min(4)]);
+    assert!(
+        failures.is_empty(),
+        "{} failures, e.g. {:?}",
+        failures.len(),
+        &failures[..failures.len().min(4)]
+    );
 }

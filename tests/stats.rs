@@ -363,23 +363,23 @@ fn wls_exact_affine_data() {
     assert!(f.chi2 < 1e-6, "chi2 {}", f.chi2);
     assert_eq!((f.dof, f.n_points), (8, 10));
     assert!(f.p_value > 0.999);
-    assert_eq!(f.slope.method, "wls-student-t-scaled");
+    assert_eq!(f.slope.method, "wls-normal-birge-scaled");
     assert_eq!(f.slope.n, 10);
 }
 
 #[test]
 fn wls_worked_example() {
     // x = [0,1,2], y = [1,3,4], se = 1: b = 3/2, a = 7/6, chi2 = 1/6 (< dof, so no
-    // scaling), intervals b ± t_{0.975}(1)/√2, a ± t_{0.975}(1)·√(5/6), p = P(χ²(1) > 1/6)
+    // scaling), intervals b ± z_{0.975}/√2, a ± z_{0.975}·√(5/6), p = P(χ²(1) > 1/6)
     // (mpmath; scipy.stats.linregress gives the same slope and intercept).
     let f = weighted_slope(&[0.0, 1.0, 2.0], &[1.0, 3.0, 4.0], &[1.0; 3], 0.95).unwrap();
     assert_rel(f.slope.estimate, 1.5, 1e-15, "b");
     assert_rel(f.intercept.estimate, 7.0 / 6.0, 1e-15, "a");
     assert_rel(f.chi2, 1.0 / 6.0, 1e-14, "chi2");
-    assert_rel(f.slope.lo, -7.4846435320937606939, 1e-12, "b lo");
-    assert_rel(f.slope.hi, 10.484643532093760694, 1e-12, "b hi");
-    assert_rel(f.intercept.lo, -10.432458257136439485, 1e-12, "a lo");
-    assert_rel(f.intercept.hi, 12.765791590469772818, 1e-12, "a hi");
+    assert_rel(f.slope.lo, 0.11409617565032205472, 1e-12, "b lo");
+    assert_rel(f.slope.hi, 2.8859038243496779453, 1e-12, "b hi");
+    assert_rel(f.intercept.lo, -0.62252747705049060564, 1e-12, "a lo");
+    assert_rel(f.intercept.hi, 2.955860810383823939, 1e-12, "a hi");
     assert_rel(f.p_value, 0.68309139830960870332, 1e-12, "p");
     assert_eq!(f.dof, 1);
 }
@@ -399,8 +399,8 @@ fn wls_scales_errors_when_underfitting() {
     assert!(f.chi2 / f.dof as f64 > 50.0);
     assert!(f.p_value < 1e-10);
     let sxx: f64 = x.iter().map(|x| (x - 2.5f64).powi(2)).sum::<f64>() / (0.05 * 0.05);
-    let t = student_t_upper_quantile(0.025, 4.0).unwrap();
-    let expected_half = t * (f.chi2 / 4.0).sqrt() / sxx.sqrt();
+    let z = normal_upper_quantile(0.025).unwrap();
+    let expected_half = z * (f.chi2 / 4.0).sqrt() / sxx.sqrt();
     assert_rel(
         (f.slope.hi - f.slope.lo) / 2.0,
         expected_half,

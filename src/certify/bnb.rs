@@ -9,10 +9,13 @@ use std::collections::BinaryHeap;
 
 /// Bisects a box along its widest coordinate.
 pub fn bisect(b: &[Interval]) -> (Vec<Interval>, Vec<Interval>) {
-    let (k, _) = b
-        .iter()
-        .enumerate()
-        .fold((0, -1.0), |(bk, bw), (i, x)| if x.wid() > bw { (i, x.wid()) } else { (bk, bw) });
+    let (k, _) = b.iter().enumerate().fold((0, -1.0), |(bk, bw), (i, x)| {
+        if x.wid() > bw {
+            (i, x.wid())
+        } else {
+            (bk, bw)
+        }
+    });
     let m = b[k].mid();
     let mut l = b.to_vec();
     let mut r = b.to_vec();
@@ -23,7 +26,9 @@ pub fn bisect(b: &[Interval]) -> (Vec<Interval>, Vec<Interval>) {
 
 /// Enclosure of |X − c|² over a box.
 pub fn dist2(b: &[Interval], c: &[f64]) -> Interval {
-    b.iter().zip(c).fold(point(0.0), |s, (x, &ci)| s + (*x - point(ci)).sqr())
+    b.iter()
+        .zip(c)
+        .fold(point(0.0), |s, (x, &ci)| s + (*x - point(ci)).sqr())
 }
 
 /// Upper bound of sup |X − c| over a box.
@@ -33,11 +38,20 @@ pub fn max_dist(b: &[Interval], c: &[f64]) -> f64 {
 
 /// Enclosure of L over a box: the natural interval extension intersected with the
 /// mean-value form L(m) + ∇L(X)·(X − m), whose overestimation is second order in the width.
-pub fn enclose_value(l: &Landscape, b: &[Interval], g: &mut [Interval], scratch: &mut Scratch<Interval>) -> Interval {
+pub fn enclose_value(
+    l: &Landscape,
+    b: &[Interval],
+    g: &mut [Interval],
+    scratch: &mut Scratch<Interval>,
+) -> Interval {
     let natural = l.gradient_with(b, g, scratch);
     let m: Vec<Interval> = b.iter().map(|x| point(x.mid())).collect();
     let lm = l.value_with(&m, scratch);
-    let mv = b.iter().zip(&m).zip(g.iter()).fold(lm, |s, ((x, mi), gi)| s + *gi * (*x - *mi));
+    let mv = b
+        .iter()
+        .zip(&m)
+        .zip(g.iter())
+        .fold(lm, |s, ((x, mi), gi)| s + *gi * (*x - *mi));
     let both = natural.intersection(mv);
     if both.is_empty() {
         natural
@@ -85,13 +99,22 @@ pub struct SphereMin {
 /// Interval enclosure of the radial projection c + r (m − c)/|m − c| of a point m ≠ c:
 /// a box that contains a point of the sphere, so L over it bounds the sphere minimum above.
 pub fn project_to_sphere(m: &[f64], c: &[f64], r: f64) -> Option<Vec<Interval>> {
-    let u: Vec<Interval> = m.iter().zip(c).map(|(&a, &b)| point(a) - point(b)).collect();
+    let u: Vec<Interval> = m
+        .iter()
+        .zip(c)
+        .map(|(&a, &b)| point(a) - point(b))
+        .collect();
     let n2 = u.iter().fold(point(0.0), |s, x| s + x.sqr());
     if !(n2.inf() > 0.0) {
         return None;
     }
     let n = n2.sqrt();
-    Some(u.iter().zip(c).map(|(x, &ci)| point(ci) + point(r) * *x / n).collect())
+    Some(
+        u.iter()
+            .zip(c)
+            .map(|(x, &ci)| point(ci) + point(r) * *x / n)
+            .collect(),
+    )
 }
 
 /// Upper bound of L at a sphere point near the direction of `m` (interval evaluated).
@@ -103,9 +126,19 @@ pub fn sphere_point_upper(l: &Landscape, m: &[f64], c: &[f64], r: f64) -> Option
 
 /// Certified bounds on min_{|θ−c|=r} L(θ) by best-first branch-and-bound over boxes that
 /// meet the sphere, seeded with an upper bound `ub0` from candidate points.
-pub fn sphere_min(l: &Landscape, c: &[f64], r: f64, ub0: (f64, Vec<f64>), max_boxes: usize, rel_tol: f64) -> SphereMin {
+pub fn sphere_min(
+    l: &Landscape,
+    c: &[f64],
+    r: f64,
+    ub0: (f64, Vec<f64>),
+    max_boxes: usize,
+    rel_tol: f64,
+) -> SphereMin {
     let r2 = point(r).sqr();
-    let bx: Vec<Interval> = c.iter().map(|&ci| iv((point(ci) - point(r)).inf(), (point(ci) + point(r)).sup())).collect();
+    let bx: Vec<Interval> = c
+        .iter()
+        .map(|&ci| iv((point(ci) - point(r)).inf(), (point(ci) + point(r)).sup()))
+        .collect();
     let mut scratch = Scratch::new();
     let mut g = vec![point(0.0); c.len()];
     let (mut ub, mut argmin) = ub0;
@@ -117,10 +150,22 @@ pub fn sphere_min(l: &Landscape, c: &[f64], r: f64, ub0: (f64, Vec<f64>), max_bo
     while let Some(Item { lb, b }) = heap.pop() {
         if lb >= ub - rel_tol * (1.0 + ub.abs()) {
             // Every remaining box has a lower bound ≥ lb.
-            return SphereMin { lower: pruned_min.min(lb), upper: ub, argmin, boxes, converged: true };
+            return SphereMin {
+                lower: pruned_min.min(lb),
+                upper: ub,
+                argmin,
+                boxes,
+                converged: true,
+            };
         }
         if boxes >= max_boxes {
-            return SphereMin { lower: pruned_min.min(lb), upper: ub, argmin, boxes, converged: false };
+            return SphereMin {
+                lower: pruned_min.min(lb),
+                upper: ub,
+                argmin,
+                boxes,
+                converged: false,
+            };
         }
         boxes += 1;
         let (b1, b2) = bisect(&b);
@@ -134,7 +179,9 @@ pub fn sphere_min(l: &Landscape, c: &[f64], r: f64, ub0: (f64, Vec<f64>), max_bo
             if let Some(u) = sphere_point_upper(l, &mid, c, r) {
                 if u < ub {
                     ub = u;
-                    argmin = project_to_sphere(&mid, c, r).map(|p| p.iter().map(|x| x.mid()).collect()).unwrap_or(mid);
+                    argmin = project_to_sphere(&mid, c, r)
+                        .map(|p| p.iter().map(|x| x.mid()).collect())
+                        .unwrap_or(mid);
                 }
             }
             if clb >= ub {
@@ -144,7 +191,13 @@ pub fn sphere_min(l: &Landscape, c: &[f64], r: f64, ub0: (f64, Vec<f64>), max_bo
             heap.push(Item { lb: clb, b: child });
         }
     }
-    SphereMin { lower: pruned_min.min(ub), upper: ub, argmin, boxes, converged: true }
+    SphereMin {
+        lower: pruned_min.min(ub),
+        upper: ub,
+        argmin,
+        boxes,
+        converged: true,
+    }
 }
 
 /// Outcome of a branch-and-bound proof over a region.
@@ -184,19 +237,30 @@ pub fn prove_inward(
             }
         }
         l.gradient_with(&b, &mut g, &mut scratch);
-        let q = b.iter().zip(c).zip(&g).fold(point(0.0), |s, ((x, &ci), gi)| s + *gi * (*x - point(ci)));
+        let q = b
+            .iter()
+            .zip(c)
+            .zip(&g)
+            .fold(point(0.0), |s, ((x, &ci), gi)| s + *gi * (*x - point(ci)));
         if q.inf() > 0.0 {
             continue;
         }
         let w = b.iter().fold(0.0f64, |a, x| a.max(x.wid()));
         if boxes >= max_boxes || w < 1e-12 {
-            let desc: Vec<String> = b.iter().map(|x| format!("[{:.6e}, {:.6e}]", x.inf(), x.sup())).collect();
+            let desc: Vec<String> = b
+                .iter()
+                .map(|x| format!("[{:.6e}, {:.6e}]", x.inf(), x.sup()))
+                .collect();
             return Proof {
                 boxes,
                 failure: Some(format!(
                     "∇L·(θ−c) > 0 not certified on the box {} ({})",
                     desc.join(" × "),
-                    if boxes >= max_boxes { "box budget reached" } else { "box too small to split" }
+                    if boxes >= max_boxes {
+                        "box budget reached"
+                    } else {
+                        "box too small to split"
+                    }
                 )),
             };
         }
@@ -204,5 +268,8 @@ pub fn prove_inward(
         stack.push(b1);
         stack.push(b2);
     }
-    Proof { boxes, failure: None }
+    Proof {
+        boxes,
+        failure: None,
+    }
 }

@@ -34,7 +34,9 @@ pub fn newton(l: &Landscape, guess: &[f64]) -> Vec<f64> {
         l.gradient(&x, &mut g);
         l.hessian(&x, &mut h);
         let hm = DMatrix::from_row_slice(d, d, &h);
-        let Some(step) = hm.lu().solve(&DVector::from_column_slice(&g)) else { break };
+        let Some(step) = hm.lu().solve(&DVector::from_column_slice(&g)) else {
+            break;
+        };
         let mut moved = 0.0f64;
         for i in 0..d {
             x[i] -= step[i];
@@ -52,10 +54,20 @@ pub fn newton(l: &Landscape, guess: &[f64]) -> Vec<f64> {
 
 /// Krawczyk operator K(X) = x̂ − Y∇L(x̂) + (I − Y∇²L(X))(X − x̂).
 /// If K(X) lies in the interior of X, ∇L has exactly one zero in X, and it lies in K(X).
-fn krawczyk(l: &Landscape, xh: &[f64], y: &[Interval], eps: f64) -> Option<(Vec<Interval>, Vec<Interval>)> {
+fn krawczyk(
+    l: &Landscape,
+    xh: &[f64],
+    y: &[Interval],
+    eps: f64,
+) -> Option<(Vec<Interval>, Vec<Interval>)> {
     let d = xh.len();
-    let x: Vec<Interval> = xh.iter().map(|&c| iv((point(c) - point(eps)).inf(), (point(c) + point(eps)).sup())).collect();
+    let x: Vec<Interval> = xh
+        .iter()
+        .map(|&c| iv((point(c) - point(eps)).inf(), (point(c) + point(eps)).sup()))
+        .collect();
     let xhi: Vec<Interval> = xh.iter().map(|&c| point(c)).collect();
+    // Krawczyk's theorem needs ∇L to be C¹ on X: check every operation is defined there.
+    l.check_domain(&x).ok()?;
     let mut g = vec![point(0.0); d];
     l.gradient(&xhi, &mut g);
     let mut j = vec![point(0.0); d * d];
@@ -64,13 +76,21 @@ fn krawczyk(l: &Landscape, xh: &[f64], y: &[Interval], eps: f64) -> Option<(Vec<
     let yj = matmul(y, &j, d, d, d);
     let mut m = yj;
     for (k, e) in m.iter_mut().enumerate() {
-        let id = if k / d == k % d { point(1.0) } else { point(0.0) };
+        let id = if k / d == k % d {
+            point(1.0)
+        } else {
+            point(0.0)
+        };
         *e = id - *e;
     }
     let dx: Vec<Interval> = x.iter().zip(&xhi).map(|(a, b)| *a - *b).collect();
     let mdx = matvec(&m, &dx, d, d);
     let k: Vec<Interval> = (0..d).map(|i| xhi[i] - yg[i] + mdx[i]).collect();
-    let inside = k.iter().zip(&x).all(|(ki, xi)| ki.interior(*xi));
+    // inari's `interior` holds for an empty component, which must not count.
+    let inside = k
+        .iter()
+        .zip(&x)
+        .all(|(ki, xi)| !ki.is_empty() && ki.interior(*xi));
     if inside {
         let refined: Vec<Interval> = k.iter().zip(&x).map(|(a, b)| a.intersection(*b)).collect();
         Some((refined, j))
@@ -109,10 +129,18 @@ pub fn certify_minimizer(l: &Landscape, guess: &[f64]) -> Result<Minimizer, Cert
                     ),
                 });
             }
-            return Ok(Minimizer { x, candidate: xh, hessian: hx, eig, radius: eps });
+            return Ok(Minimizer {
+                x,
+                candidate: xh,
+                hessian: hx,
+                eig,
+                radius: eps,
+            });
         }
     }
     Err(CertifyError::NoMinimum {
-        reason: format!("no Krawczyk proof of a unique critical point near {xh:?} (from guess {guess:?})"),
+        reason: format!(
+            "no Krawczyk proof of a unique critical point near {xh:?} (from guess {guess:?})"
+        ),
     })
 }

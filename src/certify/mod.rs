@@ -90,7 +90,10 @@ impl Certified {
 }
 
 fn fmt_box(b: &[Interval]) -> String {
-    let parts: Vec<String> = b.iter().map(|x| format!("[{:.17e}, {:.17e}]", x.inf(), x.sup())).collect();
+    let parts: Vec<String> = b
+        .iter()
+        .map(|x| format!("[{:.17e}, {:.17e}]", x.inf(), x.sup()))
+        .collect();
     parts.join(" × ")
 }
 
@@ -107,7 +110,10 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
     let start: Vec<f64> = x.iter().map(|v| v.mid()).collect();
     let domain = match spec.domain {
         DomainSpec::Interval { lo, hi } => Domain::Interval { lo, hi },
-        DomainSpec::Ball { radius } => Domain::Ball { center: start.clone(), radius },
+        DomainSpec::Ball { radius } => Domain::Ball {
+            center: start.clone(),
+            radius,
+        },
     };
     // θ* must lie in the open domain.
     let inside = match &domain {
@@ -115,10 +121,14 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         Domain::Ball { center, radius } => bnb::max_dist(x, center) < *radius,
     };
     if !inside {
-        return Err(CertifyError::MinimumOutsideDomain { minimizer: fmt_box(x), domain: domain.describe() });
+        return Err(CertifyError::MinimumOutsideDomain {
+            minimizer: fmt_box(x),
+            domain: domain.describe(),
+        });
     }
     let bbox = domain.bounding_box();
-    l.check_domain(&bbox).map_err(|e| CertifyError::Undefined(e.to_string()))?;
+    l.check_domain(&bbox)
+        .map_err(|e| CertifyError::Undefined(e.to_string()))?;
     let mut proofs = vec![
         "proofs/krawczyk.md".to_string(),
         "proofs/symmetric-eigenvalue-enclosure.md".to_string(),
@@ -135,7 +145,11 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
             let b = l.value(&[point(*hi)]);
             let m = a.min(b);
             let ep = if a.mid() <= b.mid() { *lo } else { *hi };
-            (m - lstar, "exact at the two end points (interval evaluation)".to_string(), vec![ep])
+            (
+                m - lstar,
+                "exact at the two end points (interval evaluation)".to_string(),
+                vec![ep],
+            )
         }
         Domain::Ball { center, radius } => {
             let (dep, method, ep, nb) = ball_depth(l, center, *radius, x, lstar, spec.max_boxes);
@@ -145,21 +159,36 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
     };
     proofs.push("proofs/depth-branch-and-bound.md".into());
 
-    let hypotheses = vec![check_h1(l, &domain, x, spec.max_boxes, &mut boxes), check_h2(&spec.noise)];
+    let hypotheses = vec![
+        check_h1(l, &domain, x, spec.max_boxes, &mut boxes),
+        check_h2(&spec.noise),
+    ];
     proofs.push("proofs/hypothesis-h1.md".into());
 
     let NoiseSpec::Isotropic { sigma } = spec.noise;
     let s2 = point(sigma).sqr();
-    // (E7): for Σ = σ²I and D attracted to θ*, V̄ = 2ΔL/σ².
-    let barrier = Bound {
-        value: Some(point(2.0) * depth / s2),
-        method: "E7: V̄ = 2ΔL/σ² for isotropic noise (proofs/isotropic-barrier.md)".into(),
+    // (E7): for Σ = σ²I, V̄ ≥ 2ΔL/σ² always (Lemma HJ with W = 2(L − L*)/σ²), and
+    // V̄ ≤ 2ΔL/σ² when D is attracted to θ* (H1): without (H1) only the lower end holds.
+    let e7 = point(2.0) * depth / s2;
+    let barrier = if hypotheses[0].holds {
+        Bound {
+            value: Some(e7),
+            method: "E7: V̄ = 2ΔL/σ² for isotropic noise (proofs/isotropic-barrier.md)".into(),
+        }
+    } else {
+        Bound {
+            value: Some(iv(e7.inf(), f64::INFINITY)),
+            method: "E7 lower bound 2ΔL/σ² only: (H1) not certified, so no upper bound (proofs/isotropic-barrier.md)".into(),
+        }
     };
     proofs.push("proofs/isotropic-barrier.md".into());
     let barrier_discrete = spec
         .eta
         .iter()
-        .map(|&eta| DiscreteBarrier { eta, bound: discrete_barrier(l, &domain, &min, sigma, eta) })
+        .map(|&eta| DiscreteBarrier {
+            eta,
+            bound: discrete_barrier(l, &domain, &min, sigma, eta),
+        })
         .collect::<Vec<_>>();
     if barrier_discrete.iter().any(|b| b.bound.value.is_some()) {
         proofs.push("proofs/linear-discrete-barrier.md".into());
@@ -217,7 +246,12 @@ fn ball_depth(
     for p in &cands {
         if let Some(u) = bnb::sphere_point_upper(l, p, c, r) {
             if u < best.0 {
-                best = (u, bnb::project_to_sphere(p, c, r).map(|q| q.iter().map(|t| t.mid()).collect()).unwrap_or(p.clone()));
+                best = (
+                    u,
+                    bnb::project_to_sphere(p, c, r)
+                        .map(|q| q.iter().map(|t| t.mid()).collect())
+                        .unwrap_or(p.clone()),
+                );
             }
         }
     }
@@ -231,7 +265,10 @@ fn ball_depth(
     let mut methods = Vec::new();
     // Taylor bound: L(y) − L(θ*) ≥ ½ λ_lo |y − θ*|² with λ_lo ≤ λ_min(∇²L) on D̄ (convex),
     // ∇L(θ*) = 0 and |y − θ*| ≥ r − sup|X − c| for y on the sphere.
-    let bbox: Vec<Interval> = c.iter().map(|&ci| iv((point(ci) - point(r)).inf(), (point(ci) + point(r)).sup())).collect();
+    let bbox: Vec<Interval> = c
+        .iter()
+        .map(|&ci| iv((point(ci) - point(r)).inf(), (point(ci) + point(r)).sup()))
+        .collect();
     let mut hb = vec![point(0.0); d * d];
     l.hessian(&bbox, &mut hb);
     let mut lower = f64::NEG_INFINITY;
@@ -251,7 +288,14 @@ fn ball_depth(
         let blo = (point(sm.lower) - lstar).inf();
         if blo > lower {
             lower = blo;
-            methods.insert(0, format!("branch-and-bound over the sphere ({} boxes{})", sm.boxes, if sm.converged { "" } else { ", budget reached" }));
+            methods.insert(
+                0,
+                format!(
+                    "branch-and-bound over the sphere ({} boxes{})",
+                    sm.boxes,
+                    if sm.converged { "" } else { ", budget reached" }
+                ),
+            );
         }
         upper = upper.min((point(sm.upper) - lstar).sup());
         if sm.upper < best.0 {
@@ -262,7 +306,10 @@ fn ball_depth(
         methods.push("no positive lower bound (Hessian not positive definite on D̄ and d too large for branch-and-bound)".into());
     }
     let lower = lower.min(upper);
-    let method = format!("lower: {}; upper: interval evaluation at a point of the sphere", methods.join("; "));
+    let method = format!(
+        "lower: {}; upper: interval evaluation at a point of the sphere",
+        methods.join("; ")
+    );
     (iv(lower, upper), method, best.1, nboxes)
 }
 
@@ -283,7 +330,12 @@ fn sphere_descent(l: &Landscape, c: &[f64], r: f64, p0: &[f64]) -> Vec<f64> {
             break;
         }
         let q: Vec<f64> = p.iter().zip(&gt).map(|(a, b)| a - step * b / gn).collect();
-        let nq = q.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+        let nq = q
+            .iter()
+            .zip(c)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt();
         let q: Vec<f64> = q.iter().zip(c).map(|(a, b)| b + r * (a - b) / nq).collect();
         let mut gq = vec![0.0; d];
         let fq = l.gradient(&q, &mut gq);
@@ -304,7 +356,13 @@ fn sphere_descent(l: &Landscape, c: &[f64], r: f64, p0: &[f64]) -> Vec<f64> {
 /// (H1): θ* is the only critical point in D̄ and D is attracted to θ* (THEORY §3).
 /// Certified by: ∇²L ≻ 0 on B̄(c, ρ) ⊇ X, and ∇L(θ)·(θ − c) > 0 on D̄ ∖ B(c, ρ).
 /// Proof: `proofs/hypothesis-h1.md`.
-fn check_h1(l: &Landscape, domain: &Domain, x: &[Interval], max_boxes: usize, boxes: &mut usize) -> Hypothesis {
+fn check_h1(
+    l: &Landscape,
+    domain: &Domain,
+    x: &[Interval],
+    max_boxes: usize,
+    boxes: &mut usize,
+) -> Hypothesis {
     let c: Vec<f64> = x.iter().map(|v| v.mid()).collect();
     let d = c.len();
     let rho_x = bnb::max_dist(x, &c);
@@ -312,14 +370,26 @@ fn check_h1(l: &Landscape, domain: &Domain, x: &[Interval], max_boxes: usize, bo
         Domain::Interval { lo, hi } => ((c[0] - lo).max(hi - c[0]), None),
         Domain::Ball { radius, .. } => (*radius, Some(*radius)),
     };
-    let fail = |detail: String| Hypothesis { name: "H1".into(), holds: false, detail };
+    let fail = |detail: String| Hypothesis {
+        name: "H1".into(),
+        holds: false,
+        detail,
+    };
     let mut rho = big;
     let mut convex_rho = None;
     for _ in 0..40 {
         if rho <= rho_x {
             break;
         }
-        let mut b: Vec<Interval> = c.iter().map(|&ci| iv((point(ci) - point(rho)).inf(), (point(ci) + point(rho)).sup())).collect();
+        let mut b: Vec<Interval> = c
+            .iter()
+            .map(|&ci| {
+                iv(
+                    (point(ci) - point(rho)).inf(),
+                    (point(ci) + point(rho)).sup(),
+                )
+            })
+            .collect();
         if let Domain::Interval { lo, hi } = domain {
             b[0] = b[0].intersection(iv(*lo, *hi));
         }
@@ -342,7 +412,8 @@ fn check_h1(l: &Landscape, domain: &Domain, x: &[Interval], max_boxes: usize, bo
         Domain::Ball { radius, .. } => rho >= *radius,
         Domain::Interval { lo, hi } => c[0] - rho <= *lo && c[0] + rho >= *hi,
     };
-    let convex_note = format!("∇²L ≻ 0 (λ_min ≥ {lam:.6e}) on the ball of radius ρ = {rho:.6e} around c");
+    let convex_note =
+        format!("∇²L ≻ 0 (λ_min ≥ {lam:.6e}) on the ball of radius ρ = {rho:.6e} around c");
     let bbox = domain.bounding_box();
     if let (true, Domain::Ball { radius, .. }) = (covers_all, domain) {
         // ∇²L ⪰ λ on the convex D̄ and ∇L(θ*) = 0 give, for y on the sphere,
@@ -363,8 +434,11 @@ fn check_h1(l: &Landscape, domain: &Domain, x: &[Interval], max_boxes: usize, bo
             };
         }
     }
-    if d > BNB_MAX_DIM && !covers_all {
-        return fail(format!("{convex_note}; the annulus condition ∇L·(θ−c) > 0 was not attempted (d = {d} > {BNB_MAX_DIM})"));
+    if d > BNB_MAX_DIM {
+        return fail(format!(
+            "{convex_note}; the inward-flow condition ∇L·(θ−c) > 0 {} (d = {d} > {BNB_MAX_DIM}: no branch-and-bound)",
+            if covers_all { "on ∂D was not certified by the convexity margin" } else { "on the annulus was not attempted" }
+        ));
     }
     // The region D̄ ∖ B(c, inner) must contain ∂D (inward flow on the boundary).
     let inner = match domain {
@@ -392,15 +466,26 @@ fn check_h2(noise: &NoiseSpec) -> Hypothesis {
         NoiseSpec::Isotropic { sigma } => Hypothesis {
             name: "H2".into(),
             holds: *sigma > 0.0,
-            detail: format!("Σ = σ²I with σ = {sigma} > 0 is constant: λ_min(Σ) = σ² > 0 and Lipschitz"),
+            detail: format!(
+                "Σ = σ²I with σ = {sigma} > 0 is constant: λ_min(Σ) = σ² > 0 and Lipschitz"
+            ),
         },
     }
 }
 
 /// V̄_η for the linear case (quadratic built-in, isotropic noise, domain centred at θ* = 0):
 /// V̄_η = min_{y ∉ D} ½ yᵀ C_η⁻¹ y with C_η⁻¹ = H(2I − ηH)/σ² (proofs/linear-discrete-barrier.md).
-fn discrete_barrier(l: &Landscape, domain: &Domain, min: &Minimizer, sigma: f64, eta: f64) -> Bound {
-    let unavailable = |why: &str| Bound { value: None, method: why.to_string() };
+fn discrete_barrier(
+    l: &Landscape,
+    domain: &Domain,
+    min: &Minimizer,
+    sigma: f64,
+    eta: f64,
+) -> Bound {
+    let unavailable = |why: &str| Bound {
+        value: None,
+        method: why.to_string(),
+    };
     let Landscape::Quadratic { .. } = l else {
         return unavailable("not available for this landscape in this version: needs the discrete Hamilton–Jacobi certificate (THEORY E11)");
     };

@@ -6,7 +6,8 @@
 //! intermediate value and local partial derivative, so each adjoint encloses the exact
 //! partial derivative at every point of the argument box (each real adjoint is a sum
 //! of products of real partials, each of which lies in its interval counterpart, and
-//! interval arithmetic is inclusion-isotone). See `proofs/interval-derivatives.md`.
+//! every interval operation encloses its real counterpart pointwise). See
+//! `proofs/interval-derivatives.md`.
 
 use super::LandscapeError;
 use crate::num::{Const, Dual, Scalar};
@@ -80,7 +81,10 @@ pub struct Scratch<S> {
 
 impl<S> Scratch<S> {
     pub fn new() -> Self {
-        Scratch { vals: Vec::new(), adj: Vec::new() }
+        Scratch {
+            vals: Vec::new(),
+            adj: Vec::new(),
+        }
     }
 }
 
@@ -162,6 +166,7 @@ fn integer_exponent(a: &Ast) -> Option<i32> {
 struct Builder {
     nodes: Vec<Node>,
     uses_plain_x: bool,
+    uses_indexed: bool,
     max_index: usize,
 }
 
@@ -186,12 +191,13 @@ impl Builder {
                     self.uses_plain_x = true;
                     0
                 } else {
+                    self.uses_indexed = true;
+                    if v[1..].starts_with('0') {
+                        return Err(format!("variable `{v}`: variables are numbered x1, x2, … without leading zeros"));
+                    }
                     let i: usize = v[1..]
                         .parse()
                         .map_err(|_| format!("variable `{v}` has an index out of range"))?;
-                    if i == 0 {
-                        return Err("variables are numbered from x1".into());
-                    }
                     self.max_index = self.max_index.max(i);
                     i - 1
                 };
@@ -231,17 +237,68 @@ impl Builder {
 }
 
 /// Deepest nesting accepted (the AST is built recursively).
-pub const MAX_DEPTH: usize = 200;
+pub const MAX_DEPTH: usize = 20_000;
+/// Most operators and parentheses accepted in one expression.
+pub const MAX_OPERATORS: usize = 50_000;
+/// Longest expression accepted, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// Stack of the parser thread: enough for MAX_OPERATORS levels of recursion.
+pub const PARSE_STACK_BYTES: usize = 512 << 20;
+
+/// The expression for messages, shortened when long.
+fn abbreviate(source: &str) -> String {
+    if source.chars().count() <= 120 {
+        source.to_string()
+    } else {
+        let head: String = source.chars().take(100).collect();
+        format!("{head}… ({} bytes)", source.len())
+    }
+}
 
 impl Tape {
     /// Parses and compiles `source`. The dimension is inferred from the variables
     /// (`x` means 1-D; `x1 … xd` mean d dimensions) unless `dim` is given.
+    ///
+    /// Parsing and compiling recurse over the expression's nesting, so they run on a
+    /// thread with a large stack ([`PARSE_STACK_BYTES`]), and the number of operators is
+    /// bounded ([`MAX_OPERATORS`]) first: deep or long inputs give an error, never a
+    /// stack overflow.
     pub fn parse(source: &str, dim: Option<usize>) -> Result<Tape, LandscapeError> {
-        let bad = |m: String| LandscapeError::Expression { expr: source.to_string(), problem: m };
-        let nesting = source.bytes().filter(|&b| b == b'(').count();
-        if nesting > MAX_DEPTH * 4 || source.len() > 1_000_000 {
-            return Err(bad("expression too large".into()));
+        let bad = |m: String| LandscapeError::Expression {
+            expr: abbreviate(source),
+            problem: m,
+        };
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(bad(format!(
+                "expression longer than {MAX_SOURCE_BYTES} bytes"
+            )));
         }
+        let ops = source.bytes().filter(|b| b"+-*/^(".contains(b)).count();
+        if ops > MAX_OPERATORS {
+            return Err(bad(format!(
+                "expression has {ops} operators and parentheses; the limit is {MAX_OPERATORS}"
+            )));
+        }
+        let src = source.to_string();
+        let handle = std::thread::Builder::new()
+            .name("expr-parse".into())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn(move || Tape::parse_on_this_thread(&src, dim));
+        match handle {
+            Ok(h) => h.join().unwrap_or_else(|_| {
+                Err(bad(
+                    "the expression could not be parsed (internal error)".into()
+                ))
+            }),
+            Err(e) => Err(bad(format!("cannot start the parser thread: {e}"))),
+        }
+    }
+
+    fn parse_on_this_thread(source: &str, dim: Option<usize>) -> Result<Tape, LandscapeError> {
+        let bad = |m: String| LandscapeError::Expression {
+            expr: abbreviate(source),
+            problem: m,
+        };
         let mut pairs = ExprParser::parse(Rule::program, source).map_err(|e| {
             let (line, col) = match e.line_col {
                 pest::error::LineColLocation::Pos(p) => p,
@@ -254,9 +311,14 @@ impl Tape {
         if ast_depth(&ast) > MAX_DEPTH {
             return Err(bad(format!("nesting deeper than {MAX_DEPTH}")));
         }
-        let mut b = Builder { nodes: Vec::new(), uses_plain_x: false, max_index: 0 };
+        let mut b = Builder {
+            nodes: Vec::new(),
+            uses_plain_x: false,
+            uses_indexed: false,
+            max_index: 0,
+        };
         b.emit(&ast).map_err(bad)?;
-        if b.uses_plain_x && b.max_index > 1 {
+        if b.uses_plain_x && b.uses_indexed {
             return Err(bad("mixes `x` with `x1 … xd`; use one naming".into()));
         }
         let inferred = b.max_index.max(1);
@@ -265,12 +327,18 @@ impl Tape {
                 return Err(bad(format!("uses x{inferred} but the dimension is {d}")))
             }
             Some(d) if b.uses_plain_x && d != 1 => {
-                return Err(bad(format!("`x` is for 1-D landscapes; with dim = {d} write x1 … x{d}")))
+                return Err(bad(format!(
+                    "`x` is for 1-D landscapes; with dim = {d} write x1 … x{d}"
+                )))
             }
             Some(d) => d,
             None => inferred,
         };
-        Ok(Tape { nodes: b.nodes, dim, source: source.to_string() })
+        Ok(Tape {
+            nodes: b.nodes,
+            dim,
+            source: source.to_string(),
+        })
     }
 
     fn forward<S: Scalar>(&self, x: &[S], vals: &mut Vec<S>) {
@@ -388,17 +456,25 @@ impl Tape {
 
     /// Checks that every operation is defined and differentiable on the box `bx`
     /// (log and sqrt of arguments > 0, nonzero denominators and negative-power bases,
-    /// finite intermediate values). By inclusion isotonicity the check then holds on
-    /// every sub-box, so later interval evaluations never leave the domain.
+    /// finite intermediate values). The check is a statement about every point of the
+    /// box (each interval encloses the real intermediate value at that point), so it
+    /// holds on every sub-box, and L is C² on a neighbourhood of each point of `bx`.
     pub fn check_domain(&self, bx: &[Interval]) -> Result<(), LandscapeError> {
         let mut vals = Vec::with_capacity(self.nodes.len());
         self.forward(bx, &mut vals);
-        let bad = |m: String| LandscapeError::Undefined { expr: self.source.clone(), problem: m };
+        let bad = |m: String| LandscapeError::Undefined {
+            expr: self.source.clone(),
+            problem: m,
+        };
         for (k, n) in self.nodes.iter().enumerate() {
             let arg = |a: usize| vals[a];
             match *n {
                 Node::Call(Func::Log, a) | Node::Call(Func::Sqrt, a) if !(arg(a).inf() > 0.0) => {
-                    let f = if let Node::Call(f, _) = *n { f.name() } else { "" };
+                    let f = if let Node::Call(f, _) = *n {
+                        f.name()
+                    } else {
+                        ""
+                    };
                     return Err(bad(format!(
                         "{f} needs a positive argument, but its argument ranges over [{}, {}] on the domain",
                         arg(a).inf(),
@@ -423,7 +499,9 @@ impl Tape {
             }
             let v = vals[k];
             if v.is_empty() || !v.inf().is_finite() || !v.sup().is_finite() {
-                return Err(bad("an intermediate value overflows or is undefined on the domain".into()));
+                return Err(bad(
+                    "an intermediate value overflows or is undefined on the domain".into(),
+                ));
             }
         }
         Ok(())

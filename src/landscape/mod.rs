@@ -36,7 +36,10 @@ pub enum Landscape {
     /// A user expression (see `expr.pest` for the grammar).
     Expr(Tape),
     /// L(θ) = ½ θᵀ H θ, minimum at 0 with L* = 0.
-    Quadratic { dim: usize, hessian: QuadraticHessian },
+    Quadratic {
+        dim: usize,
+        hessian: QuadraticHessian,
+    },
     /// L(θ) = ½ Σ (θ_i⁴ − 16 θ_i² + 5 θ_i).
     StyblinskiTang { dim: usize },
 }
@@ -54,7 +57,10 @@ impl Landscape {
     pub fn describe(&self) -> String {
         match self {
             Landscape::Expr(t) => format!("L(x) = {}", t.source),
-            Landscape::Quadratic { dim, hessian: QuadraticHessian::Scaled(l) } => {
+            Landscape::Quadratic {
+                dim,
+                hessian: QuadraticHessian::Scaled(l),
+            } => {
                 format!("quadratic, d = {dim}, H = {l}·I")
             }
             Landscape::Quadratic { dim, .. } => format!("quadratic, d = {dim}, full Hessian"),
@@ -68,13 +74,16 @@ impl Landscape {
             Landscape::Expr(t) => t.value(x, scratch),
             Landscape::Quadratic { hessian, .. } => match hessian {
                 QuadraticHessian::Scaled(l) => {
-                    S::from_f64(0.5 * l) * x.iter().fold(S::zero(), |s, &v| s + v.sqr())
+                    S::from_f64(0.5)
+                        * S::from_f64(*l)
+                        * x.iter().fold(S::zero(), |s, &v| s + v.sqr())
                 }
                 QuadraticHessian::Full(h) => {
                     let d = x.len();
                     let mut s = S::zero();
                     for i in 0..d {
-                        let row = (0..d).fold(S::zero(), |a, j| a + S::from_f64(h[i * d + j]) * x[j]);
+                        let row =
+                            (0..d).fold(S::zero(), |a, j| a + S::from_f64(h[i * d + j]) * x[j]);
                         s = s + x[i] * row;
                     }
                     S::from_f64(0.5) * s
@@ -109,12 +118,16 @@ impl Landscape {
                     QuadraticHessian::Full(h) => {
                         let d = x.len();
                         for i in 0..d {
-                            g[i] = (0..d).fold(S::zero(), |a, j| a + S::from_f64(h[i * d + j]) * x[j]);
+                            g[i] =
+                                (0..d).fold(S::zero(), |a, j| a + S::from_f64(h[i * d + j]) * x[j]);
                         }
                     }
                 }
                 // ½ xᵀHx = ½ xᵀg
-                S::from_f64(0.5) * x.iter().zip(g.iter()).fold(S::zero(), |s, (&a, &b)| s + a * b)
+                S::from_f64(0.5)
+                    * x.iter()
+                        .zip(g.iter())
+                        .fold(S::zero(), |s, (&a, &b)| s + a * b)
             }
             Landscape::StyblinskiTang { .. } => {
                 for (gi, &v) in g.iter_mut().zip(x) {
@@ -201,7 +214,11 @@ impl Problem {
                     .map_err(|e| SpecError::new(f, "landscape.expr", e.to_string()))?;
                 Landscape::Expr(tape)
             }
-            LandscapeSpec::Quadratic { dim, sharpness, hessian } => Landscape::Quadratic {
+            LandscapeSpec::Quadratic {
+                dim,
+                sharpness,
+                hessian,
+            } => Landscape::Quadratic {
                 dim: *dim,
                 hessian: match (sharpness, hessian) {
                     (Some(l), _) => QuadraticHessian::Scaled(*l),
@@ -216,14 +233,21 @@ impl Problem {
             (Some(g), _) => g.clone(),
             (None, Some(k)) => k,
             (None, None) => {
-                return Err(SpecError::new(f, "minimum.guess", "is required for this landscape"))
+                return Err(SpecError::new(
+                    f,
+                    "minimum.guess",
+                    "is required for this landscape",
+                ))
             }
         };
         if guess.len() != d {
             return Err(SpecError::new(
                 f,
                 "minimum.guess",
-                format!("has {} entries but the landscape has dimension {d}", guess.len()),
+                format!(
+                    "has {} entries but the landscape has dimension {d}",
+                    guess.len()
+                ),
             ));
         }
         if let crate::spec::DomainSpec::Interval { .. } = spec.domain {

@@ -56,7 +56,9 @@ pub fn mid_sym(a: &[Interval], d: usize) -> DMatrix<f64> {
 /// from orthogonal or an entry is not finite.
 pub fn sym_eig_bounds(a: &[Interval], d: usize) -> Option<SymEigBounds> {
     assert_eq!(a.len(), d * d);
-    if a.iter().any(|x| x.is_empty() || !x.inf().is_finite() || !x.sup().is_finite()) {
+    if a.iter()
+        .any(|x| x.is_empty() || !x.inf().is_finite() || !x.sup().is_finite())
+    {
         return None;
     }
     let m = mid_sym(a, d);
@@ -72,7 +74,11 @@ pub fn sym_eig_bounds(a: &[Interval], d: usize) -> Option<SymEigBounds> {
     let mut eps = point(0.0);
     for i in 0..d {
         let row = isum((0..d).map(|j| {
-            let e = if i == j { point(1.0) - qtq[i * d + j] } else { -qtq[i * d + j] };
+            let e = if i == j {
+                point(1.0) - qtq[i * d + j]
+            } else {
+                -qtq[i * d + j]
+            };
             point(e.mag())
         }));
         eps = eps.max(row);
@@ -99,8 +105,16 @@ pub fn sym_eig_bounds(a: &[Interval], d: usize) -> Option<SymEigBounds> {
     let mut up_col = f64::NEG_INFINITY;
     let mut lo_col = f64::INFINITY;
     for i in 0..d {
-        let rr = isum((0..d).filter(|&j| j != i).map(|j| point(b[i * d + j].mag())));
-        let rc = isum((0..d).filter(|&j| j != i).map(|j| point(b[j * d + i].mag())));
+        let rr = isum(
+            (0..d)
+                .filter(|&j| j != i)
+                .map(|j| point(b[i * d + j].mag())),
+        );
+        let rc = isum(
+            (0..d)
+                .filter(|&j| j != i)
+                .map(|j| point(b[j * d + i].mag())),
+        );
         let c = b[i * d + i];
         up_row = up_row.max((c + rr).sup());
         lo_row = lo_row.min((c - rr).inf());
@@ -120,7 +134,10 @@ pub fn sym_eig_bounds(a: &[Interval], d: usize) -> Option<SymEigBounds> {
     };
     let max_lo = rayleigh(imax).inf().min(max_hi);
     let min_hi = rayleigh(imin).sup().max(min_lo);
-    Some(SymEigBounds { min: iv(min_lo, min_hi), max: iv(max_lo, max_hi) })
+    Some(SymEigBounds {
+        min: iv(min_lo, min_hi),
+        max: iv(max_lo, max_hi),
+    })
 }
 
 fn extreme_indices(ev: &[f64]) -> (usize, usize) {

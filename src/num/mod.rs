@@ -32,7 +32,11 @@ pub struct Const {
 impl Const {
     /// An exactly representable constant.
     pub fn exact(x: f64) -> Self {
-        Const { lo: x, mid: x, hi: x }
+        Const {
+            lo: x,
+            mid: x,
+            hi: x,
+        }
     }
 
     /// The enclosure of a decimal literal: exact when the binary64 value is exact
@@ -47,7 +51,11 @@ impl Const {
         if is_integer_text && v.abs() < 9.007_199_254_740_992e15 {
             return Some(Const::exact(v));
         }
-        Some(Const { lo: v.next_down(), mid: v, hi: v.next_up() })
+        Some(Const {
+            lo: v.next_down(),
+            mid: v,
+            hi: v.next_up(),
+        })
     }
 }
 

@@ -148,6 +148,8 @@ pub struct Claim {
     pub model: String,
     /// Indices into `monte_carlo` of the points used.
     pub points: Vec<usize>,
+    /// Indices of points left out as pre-asymptotic (V̄/κ² below the threshold).
+    pub excluded: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -27,34 +27,44 @@ fn step_decimal(s: &str, up: bool) -> String {
 
 /// A decimal ≤ x (for lower bounds), with `DIGITS` significant digits.
 pub fn fmt_lower(x: f64) -> String {
-    if !x.is_finite() {
-        return format!("{x}");
-    }
-    let s = format!("{:.*e}", DIGITS - 1, x);
-    // parse(s) < x implies s < x; otherwise step down by one unit in the last place,
-    // which is more than the rounding error of s (half a unit) and more than one ulp.
-    if s.parse::<f64>().map_or(false, |v| v < x) {
-        pretty(&s)
-    } else {
-        pretty(&step_decimal(&s, false))
-    }
+    outward(x, false)
 }
 
 /// A decimal ≥ x (for upper bounds).
 pub fn fmt_upper(x: f64) -> String {
-    if !x.is_finite() {
+    outward(x, true)
+}
+
+/// A decimal strictly on the outward side of x (or equal to it when x is 0 or infinite).
+/// `parse(s) < x` implies `s < x` (rounding to nearest is monotone and x is a double);
+/// otherwise the last digit is stepped outward, which moves by more than the rounding
+/// error of s and, for normal numbers, by more than one ulp. Each candidate is accepted
+/// only once its parsed value is strictly outside x; below the normal range, where a
+/// step can be smaller than the gap between subnormals, the fallback is 0 or ±1e-300.
+fn outward(x: f64, up: bool) -> String {
+    if !x.is_finite() || x == 0.0 {
         return format!("{x}");
     }
-    let s = format!("{:.*e}", DIGITS - 1, x);
-    if s.parse::<f64>().map_or(false, |v| v > x) {
-        pretty(&s)
-    } else {
-        pretty(&step_decimal(&s, true))
+    let outside = |v: f64| if up { v > x } else { v < x };
+    let mut s = format!("{:.*e}", DIGITS - 1, x);
+    for _ in 0..3 {
+        if s.parse::<f64>().map_or(false, outside) {
+            return pretty(&s);
+        }
+        s = step_decimal(&s, up);
+    }
+    match (up, x > 0.0) {
+        (false, true) => "0".into(),
+        (true, false) => "0".into(),
+        (false, false) => "-1e-300".into(),
+        (true, true) => "1e-300".into(),
     }
 }
 
-/// Normalises a decimal string through f64 for display (the parsed value keeps the
-/// direction: it is ≤ / ≥ the bound whenever the decimal is strictly so, checked above).
+/// Normalises a decimal string through f64 for display. Called only when the parsed value
+/// v is strictly outside the bound x; the shortest decimal that parses to v then lies
+/// strictly outside x too (a decimal on the other side of x would parse to a value on
+/// that side).
 fn pretty(s: &str) -> String {
     let v: f64 = s.parse().unwrap_or(f64::NAN);
     let a = v.abs();
@@ -99,11 +109,28 @@ pub fn render_markdown(r: &Report) -> String {
     let _ = writeln!(s, "| claim | verdict | certified | estimated | why |");
     let _ = writeln!(s, "|---|---|---|---|---|");
     for c in &r.claims {
-        let cert = c.certified.as_ref().map_or("—".to_string(), |b| fmt_enclosure(&Bounds { lo: b.lo, hi: b.hi }));
-        let e = c.estimated.as_ref().map_or("—".to_string(), |e| {
-            format!("{} [{}, {}] ({}% level, {} points)", est(e.estimate), est(e.lo), est(e.hi), 100.0 * e.level, e.n)
+        let cert = c.certified.as_ref().map_or("—".to_string(), |b| {
+            fmt_enclosure(&Bounds { lo: b.lo, hi: b.hi })
         });
-        let _ = writeln!(s, "| {} | **{}** | {} | {} | {} |", c.id, c.verdict, cert, e, c.reason.replace('|', "\\|"));
+        let e = c.estimated.as_ref().map_or("—".to_string(), |e| {
+            format!(
+                "{} [{}, {}] ({}% level, {} points)",
+                est(e.estimate),
+                est(e.lo),
+                est(e.hi),
+                100.0 * e.level,
+                e.n
+            )
+        });
+        let _ = writeln!(
+            s,
+            "| {} | **{}** | {} | {} | {} |",
+            c.id,
+            c.verdict,
+            cert,
+            e,
+            c.reason.replace('|', "\\|")
+        );
     }
     for c in &r.claims {
         let _ = writeln!(s, "\n- **{}**: {}", c.id, c.statement);
@@ -129,10 +156,24 @@ pub fn render_markdown(r: &Report) -> String {
             );
         }
         if !c.model.is_empty() {
-            let _ = writeln!(s, "  - the estimate compared comes from the model {}", c.model);
+            let _ = writeln!(
+                s,
+                "  - the estimate compared comes from the model {}",
+                c.model
+            );
+        }
+        if !c.excluded.is_empty() {
+            let _ = writeln!(
+                s,
+                "  - left out as pre-asymptotic (V̄/κ² < 4): Monte Carlo rows {:?}",
+                c.excluded.iter().map(|i| i + 1).collect::<Vec<_>>()
+            );
         }
         if !c.hypotheses_certified {
-            let _ = writeln!(s, "  - hypotheses (H1)/(H2) not certified: this claim cannot pass.");
+            let _ = writeln!(
+                s,
+                "  - hypotheses (H1)/(H2) not certified: this claim cannot pass."
+            );
         }
     }
 
@@ -145,21 +186,51 @@ pub fn render_markdown(r: &Report) -> String {
         let _ = writeln!(
             s,
             "| θ*{} | {} | Krawczyk: unique critical point in this box |",
-            if ce.minimizer.lo.len() > 1 { format!("[{}]", i + 1) } else { String::new() },
-            fmt_enclosure(&Bounds { lo: ce.minimizer.lo[i], hi: ce.minimizer.hi[i] })
+            if ce.minimizer.lo.len() > 1 {
+                format!("[{}]", i + 1)
+            } else {
+                String::new()
+            },
+            fmt_enclosure(&Bounds {
+                lo: ce.minimizer.lo[i],
+                hi: ce.minimizer.hi[i]
+            })
         );
     }
     if ce.minimizer.lo.len() > 12 {
-        let _ = writeln!(s, "| θ*[13…{}] | see report.json | |", ce.minimizer.lo.len());
+        let _ = writeln!(
+            s,
+            "| θ*[13…{}] | see report.json | |",
+            ce.minimizer.lo.len()
+        );
     }
-    let _ = writeln!(s, "| L* = L(θ*) | {} | interval evaluation over the minimiser box |", fmt_enclosure(&ce.loss_at_min));
-    let _ = writeln!(s, "| sharpness λ_max(∇²L(θ*)) | {} | Gershgorin after similarity + Rayleigh quotient |", fmt_enclosure(&ce.sharpness));
-    let _ = writeln!(s, "| λ_min(∇²L(θ*)) | {} | same |", fmt_enclosure(&ce.lambda_min));
-    let _ = writeln!(s, "| depth ΔL | {} | {} |", fmt_enclosure(&ce.depth), ce.depth_method);
+    let _ = writeln!(
+        s,
+        "| L* = L(θ*) | {} | interval evaluation over the minimiser box |",
+        fmt_enclosure(&ce.loss_at_min)
+    );
+    let _ = writeln!(
+        s,
+        "| sharpness λ_max(∇²L(θ*)) | {} | Gershgorin after similarity + Rayleigh quotient |",
+        fmt_enclosure(&ce.sharpness)
+    );
+    let _ = writeln!(
+        s,
+        "| λ_min(∇²L(θ*)) | {} | same |",
+        fmt_enclosure(&ce.lambda_min)
+    );
+    let _ = writeln!(
+        s,
+        "| depth ΔL | {} | {} |",
+        fmt_enclosure(&ce.depth),
+        ce.depth_method
+    );
     let _ = writeln!(
         s,
         "| barrier V̄ (continuous) | {} | {} |",
-        ce.barrier.as_ref().map_or("not available".into(), fmt_enclosure),
+        ce.barrier
+            .as_ref()
+            .map_or("not available".into(), fmt_enclosure),
         ce.barrier_method
     );
     for b in &ce.barrier_discrete {
@@ -167,31 +238,53 @@ pub fn render_markdown(r: &Report) -> String {
             s,
             "| barrier V̄_η (discrete, η = {}) | {} | {} |",
             b.eta,
-            b.barrier.as_ref().map_or("not available".into(), fmt_enclosure),
+            b.barrier
+                .as_ref()
+                .map_or("not available".into(), fmt_enclosure),
             b.method
         );
     }
     let _ = writeln!(s, "\nHypotheses (THEORY §3):\n");
     for (name, holds) in &ce.hypotheses {
         let detail = ce.hypotheses_detail.get(name).cloned().unwrap_or_default();
-        let _ = writeln!(s, "- ({name}) {}: {detail}", if *holds { "certified" } else { "NOT certified" });
+        let _ = writeln!(
+            s,
+            "- ({name}) {}: {detail}",
+            if *holds { "certified" } else { "NOT certified" }
+        );
     }
-    let _ = writeln!(s, "\nBranch-and-bound boxes: {}. Proofs: {}.", ce.boxes, ce.proofs.join(", "));
+    let _ = writeln!(
+        s,
+        "\nBranch-and-bound boxes: {}. Proofs: {}.",
+        ce.boxes,
+        ce.proofs.join(", ")
+    );
 
     let _ = writeln!(s, "\n## Monte Carlo\n");
     let _ = writeln!(
         s,
         "Mean exit times with censored-exponential χ² intervals (THEORY §7); censored runs count as censored, never as exits.\n"
     );
-    let _ = writeln!(s, "| dynamics | η | B | κ² | trials | exits | censored | mean exit time | interval | level | unit |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
-    for m in &r.monte_carlo {
+    let _ = writeln!(s, "| # | dynamics | η | B | κ² | trials | exits | censored | mean exit time | interval | level | unit |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (row, m) in r.monte_carlo.iter().enumerate() {
         let e = &m.mean_exit_time;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | [{}, {}] | {} | {} |",
-            m.dynamics, m.eta, m.batch, est(m.kappa2), m.trials, m.exits, m.censored,
-            est(e.estimate), est(e.lo), est(e.hi), e.level, m.unit
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | [{}, {}] | {} | {} |",
+            row + 1,
+            m.dynamics,
+            m.eta,
+            m.batch,
+            est(m.kappa2),
+            m.trials,
+            m.exits,
+            m.censored,
+            est(e.estimate),
+            est(e.lo),
+            est(e.hi),
+            e.level,
+            m.unit
         );
     }
 
@@ -200,7 +293,11 @@ pub fn render_markdown(r: &Report) -> String {
     let _ = writeln!(s, "- spec: `{}` ({})", p.spec_file, p.spec_name);
     let _ = writeln!(s, "- landscape: {} (d = {})", p.landscape, p.dim);
     let _ = writeln!(s, "- domain: {}", p.domain);
-    let _ = writeln!(s, "- start: the midpoint of the minimiser box, {:?}", ce.start.iter().take(12).collect::<Vec<_>>());
+    let _ = writeln!(
+        s,
+        "- start: the midpoint of the minimiser box, {:?}",
+        ce.start.iter().take(12).collect::<Vec<_>>()
+    );
     let _ = writeln!(s, "- noise: {}", p.noise);
     let _ = writeln!(s, "- η: {:?}; B: {:?}", p.eta, p.batch);
     let _ = writeln!(
@@ -208,7 +305,15 @@ pub fn render_markdown(r: &Report) -> String {
         "- Monte Carlo: {} trials per point, seed {}, confidence {}, max_steps {}, dt {} (continuous), dynamics {:?}",
         st.trials, st.seed, st.confidence, st.max_steps, st.dt, st.dynamics
     );
-    let _ = writeln!(s, "- certify: at most {} branch-and-bound boxes", st.max_boxes);
-    let _ = writeln!(s, "- tool: {} {} (report format {})", r.tool.name, r.tool.version, r.format_version);
+    let _ = writeln!(
+        s,
+        "- certify: at most {} branch-and-bound boxes",
+        st.max_boxes
+    );
+    let _ = writeln!(
+        s,
+        "- tool: {} {} (report format {})",
+        r.tool.name, r.tool.version, r.format_version
+    );
     s
 }

@@ -19,13 +19,19 @@ pub use markdown::{fmt_enclosure, fmt_lower, fmt_upper, render_markdown};
 #[derive(Debug, Error)]
 pub enum ReportError {
     #[error("cannot write the report to {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot serialise the report: {0}")]
     Json(#[from] serde_json::Error),
 }
 
 fn bounds(x: Interval) -> json::Bounds {
-    json::Bounds { lo: x.inf(), hi: x.sup() }
+    json::Bounds {
+        lo: x.inf(),
+        hi: x.sup(),
+    }
 }
 
 /// The overall verdict: PASS only if every claim passed.
@@ -53,7 +59,10 @@ pub fn build(
     let v = overall(claims);
     json::Report {
         format_version: json::FORMAT_VERSION,
-        tool: json::Tool { name: "escapecert".into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: json::Tool {
+            name: "escapecert".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         problem: json::Problem {
             spec_name: spec.name.clone(),
             spec_file: spec.file.display().to_string(),
@@ -103,8 +112,16 @@ pub fn build(
                     method: b.bound.method.clone(),
                 })
                 .collect(),
-            hypotheses: cert.hypotheses.iter().map(|h| (h.name.clone(), h.holds)).collect(),
-            hypotheses_detail: cert.hypotheses.iter().map(|h| (h.name.clone(), h.detail.clone())).collect(),
+            hypotheses: cert
+                .hypotheses
+                .iter()
+                .map(|h| (h.name.clone(), h.holds))
+                .collect(),
+            hypotheses_detail: cert
+                .hypotheses
+                .iter()
+                .map(|h| (h.name.clone(), h.detail.clone()))
+                .collect(),
             boxes: cert.boxes,
             proofs: cert.proofs.clone(),
         },
@@ -140,7 +157,11 @@ pub fn build(
                 verdict: c.verdict.as_str().into(),
                 reason: c.reason.clone(),
                 hypotheses_certified: c.hypotheses_certified,
-                certified: c.certified.as_ref().map(|(lo, hi, m)| json::CertifiedSide { lo: *lo, hi: *hi, method: m.clone() }),
+                certified: c.certified.as_ref().map(|(lo, hi, m)| json::CertifiedSide {
+                    lo: *lo,
+                    hi: *hi,
+                    method: m.clone(),
+                }),
                 estimated: c.estimated.clone(),
                 fit: c.fit.as_ref().map(|f| json::Fit {
                     slope: f.slope.clone(),
@@ -159,6 +180,7 @@ pub fn build(
                 }),
                 model: c.model.clone(),
                 points: c.points.clone(),
+                excluded: c.excluded.clone(),
             })
             .collect(),
         summary: json::Summary {
@@ -171,14 +193,20 @@ pub fn build(
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
-    move |source| ReportError::Io { path: path.to_path_buf(), source }
+    move |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same folder,
 /// flushed to disk, then renamed over the target.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut f = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
     f.write_all(contents).map_err(io_err(&tmp))?;

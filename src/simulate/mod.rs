@@ -26,7 +26,9 @@ pub use noise::Noise;
 pub use rng::trajectory_rng;
 
 use crate::landscape::{Domain, Landscape};
-use kernel::{run_trajectory, BridgeExit, ExitRule, GridExit, Integrator, NoExit, Outcome, Workspace};
+use kernel::{
+    run_trajectory, BridgeExit, ExitRule, GridExit, Integrator, NoExit, Outcome, Workspace,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -251,7 +253,10 @@ pub fn simulate_with_progress(
     let integrator = cfg.integrator(landscape, noise);
     let outcomes = if cfg.dynamics == Dynamics::Continuous && cfg.bridge {
         let scale = integrator.noise_scale * noise.normal_scale();
-        let exit = BridgeExit { domain, var_h: scale * scale };
+        let exit = BridgeExit {
+            domain,
+            var_h: scale * scale,
+        };
         run_all(&integrator, &exit, cfg, dim, progress)
     } else {
         run_all(&integrator, &GridExit(domain), cfg, dim, progress)
@@ -295,7 +300,15 @@ fn run_all<E: ExitRule + Sync>(
             || Workspace::new(dim),
             |ws, i| {
                 let (mut rng, mut bridge_rng) = trajectory_streams(cfg.seed, i as u64);
-                let o = run_trajectory(integrator, exit, &cfg.start, cfg.max_steps, &mut rng, &mut bridge_rng, ws);
+                let o = run_trajectory(
+                    integrator,
+                    exit,
+                    &cfg.start,
+                    cfg.max_steps,
+                    &mut rng,
+                    &mut bridge_rng,
+                    ws,
+                );
                 progress(finished.fetch_add(1, Ordering::Relaxed) + 1);
                 o
             },
@@ -306,7 +319,13 @@ fn run_all<E: ExitRule + Sync>(
 /// The two streams of trajectory `index`: the normals, and (2^192 draws further on, by
 /// `long_jump`, so they never overlap) the uniforms of the bridge correction. The normal
 /// stream is the same with or without the correction.
-pub fn trajectory_streams(seed: u64, index: u64) -> (rand_xoshiro::Xoshiro256PlusPlus, rand_xoshiro::Xoshiro256PlusPlus) {
+pub fn trajectory_streams(
+    seed: u64,
+    index: u64,
+) -> (
+    rand_xoshiro::Xoshiro256PlusPlus,
+    rand_xoshiro::Xoshiro256PlusPlus,
+) {
     let rng = trajectory_rng(seed, index);
     let mut second = rng.clone();
     second.long_jump();
@@ -336,7 +355,15 @@ pub fn sample_positions(
             || Workspace::new(dim),
             |ws, i| {
                 let (mut rng, mut unused) = trajectory_streams(cfg.seed, i as u64);
-                run_trajectory(&integrator, &NoExit, &cfg.start, steps, &mut rng, &mut unused, ws);
+                run_trajectory(
+                    &integrator,
+                    &NoExit,
+                    &cfg.start,
+                    steps,
+                    &mut rng,
+                    &mut unused,
+                    ws,
+                );
                 ws.theta.clone()
             },
         )

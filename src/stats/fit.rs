@@ -1,6 +1,6 @@
 //! Weighted least squares for exponent fits (THEORY.md §7, "Exponent fits").
 
-use super::quantile::{chi2_sf, normal_upper_quantile, student_t_upper_quantile};
+use super::quantile::{chi2_sf, normal_upper_quantile};
 use super::{alpha_of, check_finite, serde_f64_ext, Estimate, StatsError};
 use serde::{Deserialize, Serialize};
 
@@ -33,12 +33,13 @@ pub struct LinearFit {
 /// the true standard deviations of the `y`). Goodness of fit: `chi2 = Σ((y−ŷ)/se)²` with
 /// `dof = n − 2` and `p_value = P(χ²(dof) > chi2)`.
 ///
-/// * `n >= 3`: the standard errors are multiplied by `√max(1, chi2/dof)` and the intervals
-///   use the Student t quantile with `n − 2` degrees of freedom. This choice is
-///   conservative: when the model under-fits (scatter larger than the stated `se`, e.g. a
-///   missing log-prefactor term or underestimated errors) the intervals widen by the
-///   observed excess scatter, and they are never narrower than the known-variance intervals
-///   (the t quantile exceeds the normal one). Method `"wls-student-t-scaled"`.
+/// * `n >= 3`: the standard errors are multiplied by the Birge ratio `√max(1, chi2/dof)`
+///   (the Particle Data Group's scale factor) and the intervals use the normal quantile.
+///   The `se` are treated as known (for exit-time fits, se(log Ê) = 1/√m follows from the
+///   number of exits m, it is not estimated from the scatter), so the unscaled normal
+///   interval has the nominal coverage when the model holds; scaling by a factor ≥ 1 only
+///   widens it, and it widens by the observed excess scatter when the model under-fits
+///   (e.g. a missing log-prefactor term). Method `"wls-normal-birge-scaled"`.
 /// * `n = 2`: the line passes through both points, `chi2 = 0` and `dof = 0`, so no scatter
 ///   can be estimated; the intervals use the unscaled standard errors and the normal
 ///   quantile (valid only if the `se` are right). Method `"wls-normal-2pt-unscaled"`.
@@ -120,10 +121,10 @@ pub fn weighted_slope(
     } else {
         let d = dof as f64;
         (
-            student_t_upper_quantile(alpha / 2.0, d)?,
+            normal_upper_quantile(alpha / 2.0)?,
             (chi2 / d).max(1.0).sqrt(),
             chi2_sf(chi2, d)?,
-            "wls-student-t-scaled",
+            "wls-normal-birge-scaled",
         )
     };
     let make = |value: f64, se: f64| {
@@ -169,9 +170,9 @@ pub struct PrefactorFit {
 
 /// Weighted least squares of `y = a + V x + b ln x` (THEORY §7: the optional
 /// log-prefactor term; `x = 1/κ²` > 0), weights `1/se²`. Needs at least 4 points with at
-/// least 3 distinct `x`. Intervals: Student t with `n − 3` dof, standard errors scaled by
-/// `√max(1, chi2/dof)` (conservative, as in [`weighted_slope`]). Method
-/// `"wls-prefactor-student-t-scaled"`.
+/// least 3 distinct `x`. Intervals: normal quantile, standard errors scaled by the Birge
+/// ratio `√max(1, chi2/dof)` (as in [`weighted_slope`]). Method
+/// `"wls-prefactor-normal-birge-scaled"`.
 pub fn weighted_prefactor_fit(
     x: &[f64],
     y: &[f64],
@@ -181,7 +182,12 @@ pub fn weighted_prefactor_fit(
     let alpha = alpha_of(level)?;
     if x.len() != y.len() || x.len() != se.len() {
         return Err(StatsError::LengthMismatch {
-            what: format!("x has {}, y has {}, se has {} values", x.len(), y.len(), se.len()),
+            what: format!(
+                "x has {}, y has {}, se has {} values",
+                x.len(),
+                y.len(),
+                se.len()
+            ),
         });
     }
     check_finite(x, "x")?;
@@ -189,13 +195,25 @@ pub fn weighted_prefactor_fit(
     check_finite(se, "se")?;
     let n = x.len();
     if n < 4 {
-        return Err(StatsError::TooFewPoints { what: "prefactor fit", needed: 4, got: n });
+        return Err(StatsError::TooFewPoints {
+            what: "prefactor fit",
+            needed: 4,
+            got: n,
+        });
     }
     if let Some(i) = x.iter().position(|&v| v <= 0.0) {
-        return Err(StatsError::NotPositive { what: "x", index: i, value: x[i] });
+        return Err(StatsError::NotPositive {
+            what: "x",
+            index: i,
+            value: x[i],
+        });
     }
     if let Some(i) = se.iter().position(|&v| v <= 0.0) {
-        return Err(StatsError::NotPositive { what: "se", index: i, value: se[i] });
+        return Err(StatsError::NotPositive {
+            what: "se",
+            index: i,
+            value: se[i],
+        });
     }
     // Columns centred at the weighted means for conditioning.
     let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
@@ -210,9 +228,9 @@ pub fn weighted_prefactor_fit(
     });
     let wm = nalgebra::DMatrix::from_diagonal(&nalgebra::DVector::from_vec(w.clone()));
     let xtwx = design.transpose() * &wm * &design;
-    let inv = xtwx
-        .try_inverse()
-        .ok_or(StatsError::Degenerate("x and ln x are collinear (need 3 distinct x values)"))?;
+    let inv = xtwx.try_inverse().ok_or(StatsError::Degenerate(
+        "x and ln x are collinear (need 3 distinct x values)",
+    ))?;
     let yv = nalgebra::DVector::from_column_slice(y);
     let beta = &inv * (design.transpose() * &wm * yv);
     let chi2: f64 = (0..n)
@@ -222,13 +240,17 @@ pub fn weighted_prefactor_fit(
         })
         .sum();
     let dof = n - 3;
-    let scale = if dof > 0 { (chi2 / dof as f64).max(1.0).sqrt() } else { 1.0 };
-    let q = if dof > 0 {
-        student_t_upper_quantile(alpha / 2.0, dof as f64)?
+    let scale = if dof > 0 {
+        (chi2 / dof as f64).max(1.0).sqrt()
     } else {
-        normal_upper_quantile(alpha / 2.0)?
+        1.0
     };
-    let p_value = if dof > 0 { chi2_sf(chi2, dof as f64)? } else { 1.0 };
+    let q = normal_upper_quantile(alpha / 2.0)?;
+    let p_value = if dof > 0 {
+        chi2_sf(chi2, dof as f64)?
+    } else {
+        1.0
+    };
     // Back to the uncentred intercept a = β0 − V mx − b ml; its variance from the
     // covariance of β via the gradient g = (1, −mx, −ml).
     let a = beta[0] - beta[1] * mx - beta[2] * ml;
@@ -242,7 +264,7 @@ pub fn weighted_prefactor_fit(
             hi: v + h,
             level,
             n,
-            method: "wls-prefactor-student-t-scaled".to_string(),
+            method: "wls-prefactor-normal-birge-scaled".to_string(),
         }
     };
     Ok(PrefactorFit {
