@@ -236,16 +236,16 @@ fn exponent_claim(
             } else if !s.overlaps(*lo, *hi) {
                 claim.verdict = Verdict::Fail;
                 format!(
-                    "the exponent interval [{:.4}, {:.4}] ({:.4}% level, model {}) misses the certified [{lo:.6}, {hi:.6}]",
+                    "the exponent interval [{:.4}, {:.4}] ({} level, model {}) misses the certified [{lo:.6}, {hi:.6}]",
                     s.lo,
                     s.hi,
-                    100.0 * s.level,
+                    percent(s.level),
                     claim.model
                 )
             } else if half > allowed {
                 let factor = (half / allowed).powi(2);
                 format!(
-                    "the slope interval [{:.4}, {:.4}] overlaps the certified [{lo:.6}, {hi:.6}] but is too wide to decide (half-width {half:.3} > {allowed:.3}); about {:.0} trials in total (now {total_trials}) or a wider κ range would decide",
+                    "the exponent interval [{:.4}, {:.4}] overlaps the certified [{lo:.6}, {hi:.6}] but is too wide to decide (half-width {half:.3} > {allowed:.3}); about {:.0} trials in total (now {total_trials}) or a wider κ range would decide",
                     s.lo,
                     s.hi,
                     factor * total_trials as f64
@@ -253,14 +253,21 @@ fn exponent_claim(
             } else {
                 claim.verdict = Verdict::Pass;
                 format!(
-                    "the slope interval [{:.4}, {:.4}] ({:.4}% level, {} points) overlaps the certified [{lo:.6}, {hi:.6}]",
+                    "the exponent interval [{:.4}, {:.4}] ({} level, {} points, model {}) overlaps the certified [{lo:.6}, {hi:.6}]",
                     s.lo,
                     s.hi,
-                    100.0 * s.level,
-                    s.n
+                    percent(s.level),
+                    s.n,
+                    claim.model
                 )
             }
         }
     };
     claim
+}
+
+/// A level as a percentage without trailing zeros (0.975 → "97.5%").
+fn percent(level: f64) -> String {
+    let p = format!("{:.4}", 100.0 * level);
+    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
 }

@@ -437,13 +437,15 @@ impl Spec {
                     })?;
                     LandscapeSpec::StyblinskiTang { dim }
                 }
-                other => return Err(SpecError::new(
-                    f,
-                    "landscape.builtin",
-                    format!(
+                other => {
+                    return Err(SpecError::new(
+                        f,
+                        "landscape.builtin",
+                        format!(
                         "unknown builtin `{other}`; expected \"quadratic\" or \"styblinski_tang\""
                     ),
-                )),
+                    ))
+                }
             },
         };
         let guess = match raw.minimum {
