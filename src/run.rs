@@ -4,7 +4,9 @@ use crate::certify::{certify, Certified, CertifyError};
 use crate::claims::{evaluate, SweepPoint};
 use crate::landscape::Problem;
 use crate::report::{self, json, ReportError};
-use crate::simulate::{simulate, trajectory_rng, Dynamics, Noise, SimConfig, SimError};
+use crate::simulate::{
+    simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig, SimError,
+};
 use crate::spec::{DynamicsSpec, NoiseSpec, Spec, SpecError};
 use crate::stats::{censored_exponential_mean, StatsError};
 use rand::RngCore;
@@ -34,8 +36,59 @@ pub enum RunError {
 /// Options of a run.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// No progress lines on standard error.
+    /// No progress output on standard error.
     pub quiet: bool,
+}
+
+/// A progress bar for one sweep point: drawn on standard error only when it is a
+/// terminal, not `quiet`, and once the point has run for more than a second.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    start: Instant,
+    shown: std::sync::atomic::AtomicBool,
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(len: u64, message: String, quiet: bool) -> Self {
+        use std::io::IsTerminal;
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(len),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "  {msg} [{bar:30}] {pos}/{len} trajectories ({elapsed}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(message);
+        Progress {
+            bar,
+            start: Instant::now(),
+            shown: std::sync::atomic::AtomicBool::new(false),
+            enabled: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn update(&self, done: usize) {
+        if !self.enabled {
+            return;
+        }
+        if !self.shown.load(std::sync::atomic::Ordering::Relaxed)
+            && self.start.elapsed().as_secs_f64() > 1.0
+        {
+            self.shown.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        self.bar.set_position(done as u64);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Certifies a spec's problem, mapping failures to the spec key they concern.
@@ -88,13 +141,23 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
                     bridge: true,
                 };
                 let t0 = Instant::now();
+                let progress = Progress::new(
+                    mc.trials as u64,
+                    format!(
+                        "{} η = {eta} B = {batch}",
+                        format!("{dyn_:?}").to_lowercase()
+                    ),
+                    opts.quiet,
+                );
                 let result =
-                    simulate(&problem.landscape, &cert.domain, &noise, &cfg).map_err(|source| {
-                        RunError::Simulate {
-                            file: spec.file.clone(),
-                            source,
-                        }
+                    simulate_with_progress(&problem.landscape, &cert.domain, &noise, &cfg, &|n| {
+                        progress.update(n)
+                    })
+                    .map_err(|source| RunError::Simulate {
+                        file: spec.file.clone(),
+                        source,
                     })?;
+                progress.finish();
                 let mean = censored_exponential_mean(
                     &result.exit_times,
                     &result.censor_times,
