@@ -43,6 +43,19 @@ pub struct SweepPoint {
     pub result: SimResult,
     /// Mean exit time with its interval (censored-exponential χ², THEORY §7).
     pub mean: Estimate,
+    /// The time-step check of a continuous point (`--check-dt`), if run.
+    pub dt_check: Option<DtCheck>,
+}
+
+/// The same continuous sweep point rerun at half the time step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DtCheck {
+    /// The halved step.
+    pub dt: f64,
+    /// The mean exit time at that step, with its interval.
+    pub mean_exit_time: Estimate,
+    /// Whether the intervals at dt and dt/2 overlap (no time-step effect detected).
+    pub agrees: bool,
 }
 
 /// A verdicted claim and the evidence behind it.

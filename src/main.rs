@@ -37,6 +37,9 @@ enum Command {
         /// No progress output.
         #[arg(long)]
         quiet: bool,
+        /// Rerun each continuous point at dt/2 and report whether the estimates agree.
+        #[arg(long)]
+        check_dt: bool,
     },
     /// Print the certified quantities of a spec (no simulation).
     Certify {
@@ -55,13 +58,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             .build_global()?;
     }
     match cli.command {
-        Command::Verify { spec, out, quiet } => {
+        Command::Verify {
+            spec,
+            out,
+            quiet,
+            check_dt,
+        } => {
             let spec = Spec::from_file(&spec)?;
             if !quiet {
                 eprintln!("escapecert {}: {}", env!("CARGO_PKG_VERSION"), spec.name);
             }
             let t0 = std::time::Instant::now();
-            let rep = run::verify(&spec, &Options { quiet })?;
+            let rep = run::verify(&spec, &Options { quiet, check_dt })?;
             report::write(&out, &rep)?;
             println!(
                 "{:<22} {:<13} {:<28} {}",

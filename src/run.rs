@@ -1,7 +1,7 @@
 //! The pipeline: spec → landscape → certify / simulate → stats → claims → report.
 
 use crate::certify::{certify, Certified, CertifyError};
-use crate::claims::{evaluate, SweepPoint};
+use crate::claims::{evaluate, DtCheck, SweepPoint};
 use crate::landscape::Problem;
 use crate::report::{self, json, ReportError};
 use crate::simulate::{
@@ -38,6 +38,8 @@ pub enum RunError {
 pub struct Options {
     /// No progress output on standard error.
     pub quiet: bool,
+    /// Rerun every continuous point at dt/2 and report whether the estimates agree.
+    pub check_dt: bool,
 }
 
 /// A progress bar for one sweep point: drawn on standard error only when it is a
@@ -105,6 +107,9 @@ pub fn certify_spec(spec: &Spec) -> Result<(Problem, Certified), RunError> {
     })?;
     Ok((problem, cert))
 }
+
+/// Mixed into the spec seed for the `--check-dt` reruns.
+pub const DT_CHECK_SALT: u64 = 0x6474_2f32_6368_6b21;
 
 /// The seed of sweep point `index`: a pure function of the spec seed and the index.
 pub fn point_seed(seed: u64, index: usize) -> u64 {
@@ -183,6 +188,57 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
                         t0.elapsed().as_secs_f64()
                     );
                 }
+                let dt_check = if opts.check_dt && dyn_ == Dynamics::Continuous {
+                    // An independent stream, so that the two estimates are independent
+                    // and the overlap of their intervals is a fair comparison.
+                    let half = SimConfig {
+                        dt: 0.5 * mc.dt,
+                        max_steps: mc.max_steps.saturating_mul(2),
+                        seed: point_seed(mc.seed ^ DT_CHECK_SALT, index),
+                        ..cfg.clone()
+                    };
+                    let progress = Progress::new(
+                        mc.trials as u64,
+                        format!("dt check η = {eta} B = {batch} at dt = {}", half.dt),
+                        opts.quiet,
+                    );
+                    let r2 = simulate_with_progress(
+                        &problem.landscape,
+                        &cert.domain,
+                        &noise,
+                        &half,
+                        &|n| progress.update(n),
+                    )
+                    .map_err(|source| RunError::Simulate {
+                        file: spec.file.clone(),
+                        source,
+                    })?;
+                    progress.finish();
+                    let m2 =
+                        censored_exponential_mean(&r2.exit_times, &r2.censor_times, mc.confidence)
+                            .map_err(|source| RunError::Stats {
+                                file: spec.file.clone(),
+                                source,
+                            })?;
+                    let agrees = m2.overlaps(mean.lo, mean.hi);
+                    if !opts.quiet {
+                        eprintln!(
+                            "    dt check at dt = {}: mean {:.4e} [{:.4e}, {:.4e}] {}",
+                            half.dt,
+                            m2.estimate,
+                            m2.lo,
+                            m2.hi,
+                            if agrees { "agrees" } else { "DISAGREES" }
+                        );
+                    }
+                    Some(DtCheck {
+                        dt: half.dt,
+                        mean_exit_time: m2,
+                        agrees,
+                    })
+                } else {
+                    None
+                };
                 sweep.push(SweepPoint {
                     dynamics: dyn_,
                     eta,
@@ -190,6 +246,7 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
                     kappa2: eta / batch as f64,
                     result,
                     mean,
+                    dt_check,
                 });
                 seeds.push(seed);
             }

@@ -619,3 +619,48 @@ fn markdown_bounds_are_outward_subnormal() {
         &failures[..failures.len().min(4)]
     );
 }
+
+/// `--check-dt` reruns each continuous point at dt/2 and records the comparison; discrete
+/// points get none. (Structure only: whether they agree is a statistical outcome.)
+#[test]
+fn check_dt_adds_a_half_step_rerun_to_continuous_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), TINY);
+    let o = verify(&spec, &dir.path().join("out"), &[]);
+    let (_, plain) = read_report(&o.out);
+    assert!(plain.monte_carlo.iter().all(|m| m.dt_check.is_none()));
+    let out = dir.path().join("out_dt");
+    let st = Command::new(BIN)
+        .args(["verify"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .args(["--quiet", "--check-dt"])
+        .status()
+        .unwrap();
+    assert!(matches!(st.code(), Some(0) | Some(1)));
+    let (_, rep) = read_report(&out);
+    for m in &rep.monte_carlo {
+        match m.dynamics.as_str() {
+            "continuous" => {
+                let c = m
+                    .dt_check
+                    .as_ref()
+                    .expect("continuous point has a dt check");
+                assert_eq!(c.dt, 0.005);
+                assert_eq!(c.mean_exit_time.level, 0.9);
+                assert_eq!(
+                    c.agrees,
+                    c.mean_exit_time
+                        .overlaps(m.mean_exit_time.lo, m.mean_exit_time.hi)
+                );
+            }
+            _ => assert!(m.dt_check.is_none()),
+        }
+    }
+    // The main results do not change when the check is added.
+    assert_eq!(plain.monte_carlo.len(), rep.monte_carlo.len());
+    for (a, b) in plain.monte_carlo.iter().zip(&rep.monte_carlo) {
+        assert_eq!(a.mean_exit_time, b.mean_exit_time);
+    }
+}

@@ -99,6 +99,8 @@ pub struct MonteCarloPoint {
     /// Seed of this point's trajectories (derived from the spec seed and the point index).
     pub seed: u64,
     pub mean_exit_time: Estimate,
+    /// `--check-dt`: the same point at dt/2 (continuous only), or `null`.
+    pub dt_check: Option<crate::claims::DtCheck>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -288,6 +288,37 @@ pub fn render_markdown(r: &Report) -> String {
         );
     }
 
+    let checks: Vec<_> = r
+        .monte_carlo
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| m.dt_check.as_ref().map(|c| (i, c)))
+        .collect();
+    if !checks.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nTime-step check (`--check-dt`): each continuous point rerun at dt/2.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| # | dt/2 | mean exit time | interval | agrees with dt |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for (i, c) in checks {
+            let e = &c.mean_exit_time;
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | [{}, {}] | {} |",
+                i + 1,
+                c.dt,
+                est(e.estimate),
+                est(e.lo),
+                est(e.hi),
+                if c.agrees { "yes" } else { "**no**" }
+            );
+        }
+    }
+
     let st = &r.settings;
     let _ = writeln!(s, "\n## Parameters\n");
     let _ = writeln!(s, "- spec: `{}` ({})", p.spec_file, p.spec_name);

@@ -147,6 +147,7 @@ pub fn build(
                 dt: (p.dynamics == crate::simulate::Dynamics::Continuous).then_some(mc.dt),
                 seed,
                 mean_exit_time: p.mean.clone(),
+                dt_check: p.dt_check.clone(),
             })
             .collect(),
         claims: claims
