@@ -40,6 +40,9 @@ pub struct SweepPoint {
     pub eta: f64,
     pub batch: u32,
     pub kappa2: f64,
+    /// Which start point (index into the spec's list; 0 is the minimiser by default).
+    pub start_index: usize,
+    pub start: Vec<f64>,
     pub result: SimResult,
     /// Mean exit time with its interval (censored-exponential χ², THEORY §7).
     pub mean: Estimate,
@@ -100,44 +103,58 @@ pub const MIN_POINTS_PREFACTOR: usize = 4;
 /// Verdicts every claim that applies to the sweep.
 pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<Claim> {
     let mut plans: Vec<(String, String, Vec<usize>, Option<(f64, f64, String)>)> = Vec::new();
-    let cont: Vec<usize> = (0..sweep.len())
-        .filter(|&i| sweep[i].dynamics == Dynamics::Continuous)
-        .collect();
-    if !cont.is_empty() {
-        let cb = cert
-            .barrier
-            .value
-            .map(|v| (v.inf(), v.sup(), cert.barrier.method.clone()));
-        plans.push((
-            "T1".into(),
-            "continuous SGD (E3): κ² log E[τ] → V̄, so log E[τ] against 1/κ² has slope V̄ (THEORY T1)".into(),
-            cont,
-            cb,
-        ));
-    }
-    for db in &cert.barrier_discrete {
-        let pts: Vec<usize> = (0..sweep.len())
-            .filter(|&i| sweep[i].dynamics == Dynamics::Discrete && sweep[i].eta == db.eta)
+    let mut starts: Vec<usize> = sweep.iter().map(|p| p.start_index).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    for &s in &starts {
+        // With several start points, each gets its own claims (THEORY T3: the exponent
+        // does not depend on the start).
+        let from = if starts.len() > 1 {
+            format!(" from start {}", s + 1)
+        } else {
+            String::new()
+        };
+        let cont: Vec<usize> = (0..sweep.len())
+            .filter(|&i| sweep[i].dynamics == Dynamics::Continuous && sweep[i].start_index == s)
             .collect();
-        if pts.is_empty() {
-            continue;
+        if !cont.is_empty() {
+            let cb = cert
+                .barrier
+                .value
+                .map(|v| (v.inf(), v.sup(), cert.barrier.method.clone()));
+            plans.push((
+                format!("T1{from}"),
+                "continuous SGD (E3): κ² log E[τ] → V̄, so log E[τ] against 1/κ² has slope V̄ (THEORY T1)".into(),
+                cont,
+                cb,
+            ));
         }
-        plans.push((
-            format!("T2 (η = {})", db.eta),
-            format!(
+        for db in &cert.barrier_discrete {
+            let pts: Vec<usize> = (0..sweep.len())
+                .filter(|&i| {
+                    sweep[i].dynamics == Dynamics::Discrete
+                        && sweep[i].eta == db.eta
+                        && sweep[i].start_index == s
+                })
+                .collect();
+            if pts.is_empty() {
+                continue;
+            }
+            let mut statement = format!(
                 "discrete Gaussian SGD (E1) at η = {}: log E[ν] against B/η = 1/κ² has slope V̄_η (THEORY T2)",
                 db.eta
-            ),
-            pts,
-            match db.bound.value {
-                Some(v) => Some((v.inf(), v.sup(), db.bound.method.clone())),
-                None => None,
-            },
-        ));
-        if db.bound.value.is_none() {
-            let last = plans.last_mut().expect("just pushed");
-            last.3 = None;
-            last.1 = format!("{} — certified side: {}", last.1, db.bound.method);
+            );
+            if db.bound.value.is_none() {
+                statement = format!("{statement} — certified side: {}", db.bound.method);
+            }
+            plans.push((
+                format!("T2 (η = {}){from}", db.eta),
+                statement,
+                pts,
+                db.bound
+                    .value
+                    .map(|v| (v.inf(), v.sup(), db.bound.method.clone())),
+            ));
         }
     }
     let k = plans.len().max(1) as f64;

@@ -31,6 +31,12 @@ pub enum RunError {
     Stats { file: PathBuf, source: StatsError },
     #[error("{0}")]
     Report(#[from] ReportError),
+    #[error("{}: key `{key}`: {problem}", file.display())]
+    Input {
+        file: PathBuf,
+        key: String,
+        problem: String,
+    },
 }
 
 /// Options of a run.
@@ -117,143 +123,172 @@ pub fn point_seed(seed: u64, index: usize) -> u64 {
     trajectory_rng(seed, u64::MAX - index as u64).next_u64()
 }
 
+/// One sweep point to simulate.
+struct PointPlan {
+    index: usize,
+    start_index: usize,
+    start: Vec<f64>,
+    dynamics: Dynamics,
+    eta: f64,
+    batch: u32,
+}
+
 /// Runs the whole verification and returns report.json's content.
 pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
     let (problem, cert) = certify_spec(spec)?;
-    let NoiseSpec::Isotropic { sigma } = spec.noise;
-    let noise = Noise::Isotropic { sigma };
     let mc = &spec.monte_carlo;
-    let mut sweep = Vec::new();
-    let mut seeds = Vec::new();
-    for dynamics in &mc.dynamics {
-        for &eta in &spec.eta {
-            for &batch in &spec.batch {
-                let index = sweep.len();
-                let seed = point_seed(mc.seed, index);
-                let dyn_ = match dynamics {
-                    DynamicsSpec::Continuous => Dynamics::Continuous,
-                    DynamicsSpec::Discrete => Dynamics::Discrete,
-                };
-                let cfg = SimConfig {
-                    dynamics: dyn_,
-                    eta,
-                    batch,
-                    trials: mc.trials,
-                    seed,
-                    max_steps: mc.max_steps,
-                    dt: mc.dt,
-                    start: cert.start.clone(),
-                    bridge: true,
-                };
-                let t0 = Instant::now();
-                let progress = Progress::new(
-                    mc.trials as u64,
-                    format!(
-                        "{} η = {eta} B = {batch}",
-                        format!("{dyn_:?}").to_lowercase()
-                    ),
-                    opts.quiet,
-                );
-                let result =
-                    simulate_with_progress(&problem.landscape, &cert.domain, &noise, &cfg, &|n| {
-                        progress.update(n)
-                    })
-                    .map_err(|source| RunError::Simulate {
-                        file: spec.file.clone(),
-                        source,
-                    })?;
-                progress.finish();
-                let mean = censored_exponential_mean(
-                    &result.exit_times,
-                    &result.censor_times,
-                    mc.confidence,
-                )
-                .map_err(|source| RunError::Stats {
-                    file: spec.file.clone(),
-                    source,
-                })?;
-                if !opts.quiet {
-                    eprintln!(
-                        "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",
-                        format!("{dyn_:?}").to_lowercase(),
+    let starts = if mc.starts.is_empty() {
+        vec![cert.start.clone()]
+    } else {
+        mc.starts.clone()
+    };
+    for (i, p) in starts.iter().enumerate() {
+        if !cert.domain.contains(p) {
+            return Err(RunError::Input {
+                file: spec.file.clone(),
+                key: format!("monte_carlo.start[{i}]"),
+                problem: format!(
+                    "{p:?} is not inside the domain, the {}",
+                    cert.domain.describe()
+                ),
+            });
+        }
+    }
+    // Sweep order: start, dynamics, η, B (the point index fixes the point's seed).
+    let mut plan = Vec::new();
+    for (start_index, start) in starts.iter().enumerate() {
+        for dynamics in &mc.dynamics {
+            for &eta in &spec.eta {
+                for &batch in &spec.batch {
+                    plan.push(PointPlan {
+                        index: plan.len(),
+                        start_index,
+                        start: start.clone(),
+                        dynamics: match dynamics {
+                            DynamicsSpec::Continuous => Dynamics::Continuous,
+                            DynamicsSpec::Discrete => Dynamics::Discrete,
+                        },
                         eta,
                         batch,
-                        eta / batch as f64,
-                        result.trials,
-                        result.exits,
-                        result.censored,
-                        mean.estimate,
-                        mean.lo,
-                        mean.hi,
-                        t0.elapsed().as_secs_f64()
-                    );
+                    });
                 }
-                let dt_check = if opts.check_dt && dyn_ == Dynamics::Continuous {
-                    // An independent stream, so that the two estimates are independent
-                    // and the overlap of their intervals is a fair comparison.
-                    let half = SimConfig {
-                        dt: 0.5 * mc.dt,
-                        max_steps: mc.max_steps.saturating_mul(2),
-                        seed: point_seed(mc.seed ^ DT_CHECK_SALT, index),
-                        ..cfg.clone()
-                    };
-                    let progress = Progress::new(
-                        mc.trials as u64,
-                        format!("dt check η = {eta} B = {batch} at dt = {}", half.dt),
-                        opts.quiet,
-                    );
-                    let r2 = simulate_with_progress(
-                        &problem.landscape,
-                        &cert.domain,
-                        &noise,
-                        &half,
-                        &|n| progress.update(n),
-                    )
-                    .map_err(|source| RunError::Simulate {
-                        file: spec.file.clone(),
-                        source,
-                    })?;
-                    progress.finish();
-                    let m2 =
-                        censored_exponential_mean(&r2.exit_times, &r2.censor_times, mc.confidence)
-                            .map_err(|source| RunError::Stats {
-                                file: spec.file.clone(),
-                                source,
-                            })?;
-                    let agrees = m2.overlaps(mean.lo, mean.hi);
-                    if !opts.quiet {
-                        eprintln!(
-                            "    dt check at dt = {}: mean {:.4e} [{:.4e}, {:.4e}] {}",
-                            half.dt,
-                            m2.estimate,
-                            m2.lo,
-                            m2.hi,
-                            if agrees { "agrees" } else { "DISAGREES" }
-                        );
-                    }
-                    Some(DtCheck {
-                        dt: half.dt,
-                        mean_exit_time: m2,
-                        agrees,
-                    })
-                } else {
-                    None
-                };
-                sweep.push(SweepPoint {
-                    dynamics: dyn_,
-                    eta,
-                    batch,
-                    kappa2: eta / batch as f64,
-                    result,
-                    mean,
-                    dt_check,
-                });
-                seeds.push(seed);
             }
         }
+    }
+    let mut sweep = Vec::with_capacity(plan.len());
+    let mut seeds = Vec::with_capacity(plan.len());
+    for p in &plan {
+        let seed = point_seed(mc.seed, p.index);
+        sweep.push(run_point(spec, &problem, &cert, p, seed, opts)?);
+        seeds.push(seed);
     }
     let claims = evaluate(&cert, &sweep, mc.confidence);
     Ok(report::build(
         spec, &problem, &cert, &sweep, &seeds, &claims,
     ))
+}
+
+/// Simulates one sweep point (and its `--check-dt` rerun) and estimates its mean exit time.
+fn run_point(
+    spec: &Spec,
+    problem: &Problem,
+    cert: &Certified,
+    p: &PointPlan,
+    seed: u64,
+    opts: &Options,
+) -> Result<SweepPoint, RunError> {
+    let mc = &spec.monte_carlo;
+    let NoiseSpec::Isotropic { sigma } = spec.noise;
+    let noise = Noise::Isotropic { sigma };
+    let name = format!("{:?}", p.dynamics).to_lowercase();
+    let simulate_cfg = |cfg: &SimConfig, label: String| -> Result<_, RunError> {
+        let progress = Progress::new(mc.trials as u64, label, opts.quiet);
+        let t0 = Instant::now();
+        let result = simulate_with_progress(&problem.landscape, &cert.domain, &noise, cfg, &|n| {
+            progress.update(n)
+        })
+        .map_err(|source| RunError::Simulate {
+            file: spec.file.clone(),
+            source,
+        })?;
+        progress.finish();
+        let mean =
+            censored_exponential_mean(&result.exit_times, &result.censor_times, mc.confidence)
+                .map_err(|source| RunError::Stats {
+                    file: spec.file.clone(),
+                    source,
+                })?;
+        Ok((result, mean, t0.elapsed().as_secs_f64()))
+    };
+    let cfg = SimConfig {
+        dynamics: p.dynamics,
+        eta: p.eta,
+        batch: p.batch,
+        trials: mc.trials,
+        seed,
+        max_steps: mc.max_steps,
+        dt: mc.dt,
+        start: p.start.clone(),
+        bridge: true,
+    };
+    let (result, mean, secs) = simulate_cfg(&cfg, format!("{name} η = {} B = {}", p.eta, p.batch))?;
+    if !opts.quiet {
+        eprintln!(
+            "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",
+            name,
+            p.eta,
+            p.batch,
+            p.eta / p.batch as f64,
+            result.trials,
+            result.exits,
+            result.censored,
+            mean.estimate,
+            mean.lo,
+            mean.hi,
+            secs
+        );
+    }
+    let dt_check = if opts.check_dt && p.dynamics == Dynamics::Continuous {
+        // An independent stream, so that the two estimates are independent and the
+        // overlap of their intervals is a fair comparison.
+        let half = SimConfig {
+            dt: 0.5 * mc.dt,
+            max_steps: mc.max_steps.saturating_mul(2),
+            seed: point_seed(mc.seed ^ DT_CHECK_SALT, p.index),
+            ..cfg.clone()
+        };
+        let (_, m2, _) = simulate_cfg(
+            &half,
+            format!("dt check η = {} B = {} at dt = {}", p.eta, p.batch, half.dt),
+        )?;
+        let agrees = m2.overlaps(mean.lo, mean.hi);
+        if !opts.quiet {
+            eprintln!(
+                "    dt check at dt = {}: mean {:.4e} [{:.4e}, {:.4e}] {}",
+                half.dt,
+                m2.estimate,
+                m2.lo,
+                m2.hi,
+                if agrees { "agrees" } else { "DISAGREES" }
+            );
+        }
+        Some(DtCheck {
+            dt: half.dt,
+            mean_exit_time: m2,
+            agrees,
+        })
+    } else {
+        None
+    };
+    Ok(SweepPoint {
+        dynamics: p.dynamics,
+        eta: p.eta,
+        batch: p.batch,
+        kappa2: p.eta / p.batch as f64,
+        start_index: p.start_index,
+        start: p.start.clone(),
+        result,
+        mean,
+        dt_check,
+    })
 }

@@ -104,6 +104,7 @@ struct RawMonteCarlo {
     max_steps: Option<i64>,
     dt: Option<f64>,
     dynamics: Option<Vec<String>>,
+    start: Option<Vec<Vec<f64>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +162,8 @@ pub struct MonteCarloSpec {
     pub max_steps: u64,
     pub dt: f64,
     pub dynamics: Vec<DynamicsSpec>,
+    /// Start points; empty means the certified minimiser.
+    pub starts: Vec<Vec<f64>>,
 }
 
 /// A validated spec.
@@ -571,6 +574,7 @@ impl Spec {
             max_steps: None,
             dt: None,
             dynamics: None,
+            start: None,
         });
         let trials = match mc.trials {
             Some(t) => count(f, "monte_carlo.trials", t, defaults::MAX_TRIALS as u64)? as usize,
@@ -636,6 +640,29 @@ impl Spec {
             }
             None => vec![DynamicsSpec::Continuous, DynamicsSpec::Discrete],
         };
+        let mut starts = Vec::new();
+        if let Some(list) = &mc.start {
+            if list.is_empty() {
+                return Err(SpecError::new(
+                    f,
+                    "monte_carlo.start",
+                    "must not be an empty list (omit it to start at the minimiser)",
+                ));
+            }
+            for (i, p) in list.iter().enumerate() {
+                if p.is_empty() {
+                    return Err(SpecError::new(
+                        f,
+                        &format!("monte_carlo.start[{i}]"),
+                        "must not be empty",
+                    ));
+                }
+                for (j, &v) in p.iter().enumerate() {
+                    finite(f, &format!("monte_carlo.start[{i}][{j}]"), v)?;
+                }
+                starts.push(p.clone());
+            }
+        }
         let max_boxes = match raw.certify.and_then(|c| c.max_boxes) {
             Some(m) => count(f, "certify.max_boxes", m, 1 << 40)? as usize,
             None => defaults::MAX_BOXES,
@@ -657,6 +684,7 @@ impl Spec {
                 max_steps,
                 dt,
                 dynamics,
+                starts,
             },
             max_boxes,
             source_text: text.to_string(),

@@ -664,3 +664,23 @@ fn check_dt_adds_a_half_step_rerun_to_continuous_points() {
         assert_eq!(a.mean_exit_time, b.mean_exit_time);
     }
 }
+
+/// With several start points every start gets its own claims, and every Monte Carlo
+/// entry records its start.
+#[test]
+fn several_start_points_get_their_own_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace("dt = 0.01\n", "dt = 0.01\nstart = [[0.0], [0.5]]\n");
+    let spec = write_spec(dir.path(), &text);
+    let o = verify(&spec, &dir.path().join("out"), &[]);
+    assert!(matches!(o.code, Some(0) | Some(1)), "{}", o.stderr);
+    let (_, rep) = read_report(&o.out);
+    assert_eq!(rep.monte_carlo.len(), 2 * 2 * 2);
+    assert!(rep.monte_carlo[..4].iter().all(|m| m.start == vec![0.0]));
+    assert!(rep.monte_carlo[4..].iter().all(|m| m.start == vec![0.5]));
+    let ids: Vec<&str> = rep.claims.iter().map(|c| c.id.as_str()).collect();
+    assert!(
+        ids.contains(&"T1 from start 1") && ids.contains(&"T1 from start 2"),
+        "{ids:?}"
+    );
+}

@@ -450,3 +450,27 @@ fn bad_command_line() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn bad_start_points() {
+    // BASE is 1-D on (−1, 1).
+    rejected(
+        &edit(
+            "max_steps = 1000",
+            "max_steps = 1000\nstart = [[0.0], [1.5]]",
+        ),
+        "monte_carlo.start[1]",
+    );
+    rejected(
+        &edit("max_steps = 1000", "max_steps = 1000\nstart = [[0.0, 0.1]]"),
+        "monte_carlo.start[0]",
+    );
+    rejected(
+        &edit("max_steps = 1000", "max_steps = 1000\nstart = [[nan]]"),
+        "monte_carlo.start[0][0]",
+    );
+    rejected(
+        &edit("max_steps = 1000", "max_steps = 1000\nstart = []"),
+        "monte_carlo.start",
+    );
+}

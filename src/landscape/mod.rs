@@ -250,6 +250,18 @@ impl Problem {
                 ),
             ));
         }
+        for (i, p) in spec.monte_carlo.starts.iter().enumerate() {
+            if p.len() != d {
+                return Err(SpecError::new(
+                    f,
+                    &format!("monte_carlo.start[{i}]"),
+                    format!(
+                        "has {} entries but the landscape has dimension {d}",
+                        p.len()
+                    ),
+                ));
+            }
+        }
         if let crate::spec::DomainSpec::Interval { .. } = spec.domain {
             if d != 1 {
                 return Err(SpecError::new(

@@ -98,6 +98,8 @@ pub struct MonteCarloPoint {
     pub dt: Option<f64>,
     /// Seed of this point's trajectories (derived from the spec seed and the point index).
     pub seed: u64,
+    /// The start point θ_0 of the trajectories.
+    pub start: Vec<f64>,
     pub mean_exit_time: Estimate,
     /// `--check-dt`: the same point at dt/2 (continuous only), or `null`.
     pub dt_check: Option<crate::claims::DtCheck>,

@@ -146,6 +146,7 @@ pub fn build(
                 max_steps: mc.max_steps,
                 dt: (p.dynamics == crate::simulate::Dynamics::Continuous).then_some(mc.dt),
                 seed,
+                start: p.start.clone(),
                 mean_exit_time: p.mean.clone(),
                 dt_check: p.dt_check.clone(),
             })
