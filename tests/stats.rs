@@ -32,8 +32,8 @@ use escapecert::stats::quantile::{
     student_t_upper_quantile,
 };
 use escapecert::stats::{
-    bootstrap_mean, censored_exponential_mean, holm_bonferroni, log_interval, log_mean_se,
-    t_interval_mean, weighted_slope, Estimate, LinearFit, StatsError,
+    bootstrap_mean, censored_exponential_mean, holm_adjusted_p_values, holm_bonferroni,
+    log_interval, log_mean_se, t_interval_mean, weighted_slope, Estimate, LinearFit, StatsError,
 };
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -533,6 +533,31 @@ fn holm_bonferroni_examples() {
     assert_eq!(holm_bonferroni(&[], 0.05), Vec::<bool>::new());
     assert_eq!(holm_bonferroni(&[f64::NAN, 0.001], 0.05), vec![false, true]);
     assert_eq!(holm_bonferroni(&[0.0, 0.001], 0.0), vec![false, false]);
+}
+
+#[test]
+fn holm_adjusted_p_values_examples() {
+    // Sorted 0.005, 0.01, 0.03, 0.04 -> 4·0.005, 3·0.01, 2·0.03, max(1·0.04, 0.06).
+    let adj = holm_adjusted_p_values(&[0.01, 0.04, 0.03, 0.005]);
+    let want = [0.03, 0.06, 0.06, 0.02];
+    for (a, w) in adj.iter().zip(want) {
+        assert!((a - w).abs() < 1e-15, "{adj:?}");
+    }
+    assert_eq!(holm_adjusted_p_values(&[0.6, 0.9]), [1.0, 1.0]);
+    assert!(holm_adjusted_p_values(&[]).is_empty());
+    let adj = holm_adjusted_p_values(&[f64::NAN, 0.01]);
+    assert!(adj[0].is_nan() && adj[1] == 0.02);
+    // Agrees with holm_bonferroni on random p-values (away from exact boundaries).
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(77);
+    for _ in 0..200 {
+        let m = rng.random_range(1..8);
+        let p: Vec<f64> = (0..m).map(|_| rng.random::<f64>() * 0.1).collect();
+        let adj = holm_adjusted_p_values(&p);
+        for alpha in [0.01, 0.05, 0.1] {
+            let by_adj: Vec<bool> = adj.iter().map(|&a| a <= alpha).collect();
+            assert_eq!(by_adj, holm_bonferroni(&p, alpha), "{p:?} at {alpha}");
+        }
+    }
 }
 
 #[test]

@@ -1,21 +1,9 @@
 //! Confidence intervals for a mean: censored exponential (chi-square), Student t, bootstrap.
 
 use super::quantile::{chi2_lower_quantile, chi2_upper_quantile, student_t_upper_quantile};
-use super::{alpha_of, check_finite, Estimate, StatsError};
+use super::{alpha_of, check_finite, check_times, Estimate, StatsError};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-
-fn check_times(values: &[f64], what: &'static str) -> Result<(), StatsError> {
-    check_finite(values, what)?;
-    match values.iter().position(|&v| v < 0.0) {
-        Some(index) => Err(StatsError::Negative {
-            what,
-            index,
-            value: values[index],
-        }),
-        None => Ok(()),
-    }
-}
 
 /// Mean of exponential exit times from right-censored runs, with the conservative
 /// chi-square interval of THEORY.md §7 ("Censoring").

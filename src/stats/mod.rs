@@ -6,21 +6,34 @@
 //! * [`weighted_slope`]: weighted least squares for exponent fits (`log Ê[τ]` against
 //!   `1/κ²`), with a goodness-of-fit statistic;
 //! * [`log_mean_se`], [`log_interval`]: the log scale used by those fits;
-//! * [`holm_bonferroni`]: family-wise error control over several claims;
+//! * [`kaplan_meier_median`]: median exit time from right-censored runs (Kaplan–Meier,
+//!   Brookmeyer–Crowley interval; exact order-statistic interval without censoring);
+//! * [`exponential_gof`]: Lilliefors-type test of `τ/E[τ] ≈ Exp(1)` (claim T3), with and
+//!   without censoring, p-value by simulation;
+//! * [`SequentialPlan`]: how many trials to run for a requested relative precision
+//!   (`trials = "auto"`), with the stopping rule accounted for in the interval's level;
+//! * [`holm_bonferroni`], [`holm_adjusted_p_values`]: family-wise error control over
+//!   several claims;
 //! * [`quantile`]: chi-square / Student t / normal quantiles (statrs, polished);
 //! * [`serde_f64_ext`]: serde helper so that `±inf` survives a JSON round trip.
 //!
 //! Every interval carries its level and the method that produced it ([`Estimate`]).
 
 mod fit;
+mod gof;
 mod mean;
 pub mod quantile;
+mod sequential;
 pub mod serde_f64_ext;
+mod survival;
 
 pub use fit::{weighted_prefactor_fit, weighted_slope, LinearFit, PrefactorFit};
+pub use gof::{exponential_gof, GofTest};
 pub use mean::{
     bootstrap_mean, censored_exponential_mean, log_interval, log_mean_se, t_interval_mean,
 };
+pub use sequential::SequentialPlan;
+pub use survival::kaplan_meier_median;
 
 use serde::{Deserialize, Serialize};
 
@@ -150,6 +163,19 @@ pub(crate) fn check_finite(values: &[f64], what: &'static str) -> Result<(), Sta
     }
 }
 
+/// Check every value is finite and `>= 0` (times).
+pub(crate) fn check_times(values: &[f64], what: &'static str) -> Result<(), StatsError> {
+    check_finite(values, what)?;
+    match values.iter().position(|&v| v < 0.0) {
+        Some(index) => Err(StatsError::Negative {
+            what,
+            index,
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Holm–Bonferroni step-down procedure: which of the hypotheses with these p-values are
 /// rejected at family-wise error rate `alpha` (THEORY §7, "Error control").
 ///
@@ -187,4 +213,38 @@ pub fn holm_bonferroni(p_values: &[f64], alpha: f64) -> Vec<bool> {
         reject[i] = true;
     }
     reject
+}
+
+/// Holm-adjusted p-values: for `alpha < 1`, hypothesis `i` is rejected by
+/// [`holm_bonferroni`] at family-wise level `alpha` when `adjusted[i] <= alpha` (up to
+/// rounding in the case `(m − i + 1) p_(i) = alpha` exactly). Useful to show in a report how
+/// far each claim is from the threshold.
+///
+/// With the p-values sorted, `p_(1) <= … <= p_(m)`, the adjusted value of `p_(j)` is
+/// `max_{i <= j} min(1, (m − i + 1) p_(i))` (Wright, *Biometrics* 48 (1992) 1005–1013).
+/// Returned in input order. NaN p-values sort last (they still count in `m`) and their
+/// adjusted values are NaN.
+pub fn holm_adjusted_p_values(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (p_values[i], p_values[j]);
+        match (a.is_nan(), b.is_nan()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Greater,
+            (false, true) => std::cmp::Ordering::Less,
+            (false, false) => a.partial_cmp(&b).expect("not NaN"),
+        }
+    });
+    let mut adjusted = vec![f64::NAN; m];
+    let mut running = 0.0f64;
+    for (rank, &i) in order.iter().enumerate() {
+        let p = p_values[i];
+        if p.is_nan() {
+            break;
+        }
+        running = running.max(((m - rank) as f64 * p).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
 }
