@@ -103,12 +103,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             println!("{}: {}", spec.name, problem.landscape.describe());
             println!("domain: {}", c.domain.describe());
+            println!("noise: {}", problem.noise.describe());
             for (i, x) in c.minimizer.x.iter().enumerate().take(12) {
                 println!("θ*[{}] ∈ {}", i + 1, b(*x));
             }
             println!("L* ∈ {}", b(c.loss_at_min));
             println!("sharpness ∈ {}", b(c.sharpness));
             println!("ΔL ∈ {}  ({})", b(c.depth), c.depth_method);
+            println!(
+                "s⁻ ∈ {}, s⁺ ∈ {}  ({})",
+                b(c.steepness.s_minus),
+                b(c.steepness.s_plus),
+                c.steepness.method
+            );
             if let Some(v) = c.barrier.value {
                 println!("V̄ ∈ {}  ({})", b(v), c.barrier.method);
             }

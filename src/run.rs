@@ -7,7 +7,7 @@ use crate::report::{self, json, ReportError};
 use crate::simulate::{
     simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig, SimError,
 };
-use crate::spec::{DynamicsSpec, NoiseSpec, Spec, SpecError};
+use crate::spec::{DynamicsSpec, Spec, SpecError};
 use crate::stats::{censored_exponential_mean, StatsError};
 use rand::RngCore;
 use std::path::PathBuf;
@@ -136,6 +136,13 @@ struct PointPlan {
 /// Runs the whole verification and returns report.json's content.
 pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
     let (problem, cert) = certify_spec(spec)?;
+    if problem.noise.isotropic_sigma().is_none() {
+        return Err(RunError::Input {
+            file: spec.file.clone(),
+            key: "noise.kind".into(),
+            problem: "the Monte Carlo of this version simulates isotropic noise only; `escapecert certify` certifies this noise model".into(),
+        });
+    }
     let mc = &spec.monte_carlo;
     let starts = if mc.starts.is_empty() {
         vec![cert.start.clone()]
@@ -198,7 +205,9 @@ fn run_point(
     opts: &Options,
 ) -> Result<SweepPoint, RunError> {
     let mc = &spec.monte_carlo;
-    let NoiseSpec::Isotropic { sigma } = spec.noise;
+    let Some(sigma) = problem.noise.isotropic_sigma() else {
+        unreachable!("checked in verify")
+    };
     let noise = Noise::Isotropic { sigma };
     let name = format!("{:?}", p.dynamics).to_lowercase();
     let simulate_cfg = |cfg: &SimConfig, label: String| -> Result<_, RunError> {

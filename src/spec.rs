@@ -86,6 +86,9 @@ struct RawDomain {
 struct RawNoise {
     kind: String,
     sigma: Option<f64>,
+    cov: Option<Vec<Vec<f64>>>,
+    scale: Option<f64>,
+    floor: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +145,10 @@ pub enum DomainSpec {
 pub enum NoiseSpec {
     /// Σ = σ² I.
     Isotropic { sigma: f64 },
+    /// A constant symmetric positive-definite Σ, row-major (`noise.cov`).
+    Constant { cov: Vec<Vec<f64>> },
+    /// Hessian-shaped, state-dependent: Σ(θ) = scale·∇²L(θ) + floor·I.
+    Hessian { scale: f64, floor: f64 },
 }
 
 /// A dynamics to simulate.
@@ -520,22 +527,86 @@ impl Spec {
                 ))
             }
         };
-        let noise = match raw.noise.kind.as_str() {
+        let n = &raw.noise;
+        let only = |allowed: &[&str], kind: &str| -> Result<(), SpecError> {
+            for (key, present) in [
+                ("sigma", n.sigma.is_some()),
+                ("cov", n.cov.is_some()),
+                ("scale", n.scale.is_some()),
+                ("floor", n.floor.is_some()),
+            ] {
+                if present && !allowed.contains(&key) {
+                    return Err(SpecError::new(
+                        f,
+                        &format!("noise.{key}"),
+                        format!("does not belong to kind = \"{kind}\""),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        let noise = match n.kind.as_str() {
             "isotropic" => {
-                let s = raw.noise.sigma.ok_or_else(|| {
+                only(&["sigma"], "isotropic")?;
+                let s = n.sigma.ok_or_else(|| {
                     SpecError::new(f, "noise.sigma", "is required for kind = \"isotropic\"")
                 })?;
                 NoiseSpec::Isotropic {
                     sigma: positive(f, "noise.sigma", s)?,
                 }
             }
-            other => {
-                return Err(SpecError::new(
-                    f,
-                    "noise.kind",
-                    format!("unknown kind `{other}`; expected \"isotropic\""),
-                ))
+            "constant" => {
+                only(&["cov"], "constant")?;
+                let rows = n.cov.clone().ok_or_else(|| {
+                    SpecError::new(f, "noise.cov", "is required for kind = \"constant\"")
+                })?;
+                let d = rows.len();
+                if d == 0 || rows.iter().any(|r| r.len() != d) {
+                    return Err(SpecError::new(f, "noise.cov", "must be a square matrix"));
+                }
+                for (i, r) in rows.iter().enumerate() {
+                    for (j, &v) in r.iter().enumerate() {
+                        finite(f, &format!("noise.cov[{i}][{j}]"), v)?;
+                    }
+                }
+                for i in 0..d {
+                    for j in 0..i {
+                        if rows[i][j] != rows[j][i] {
+                            return Err(SpecError::new(
+                                f,
+                                "noise.cov",
+                                format!(
+                                    "must be symmetric; entries [{i}][{j}] and [{j}][{i}] differ"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                NoiseSpec::Constant { cov: rows }
             }
+            "hessian" => {
+                only(&["scale", "floor"], "hessian")?;
+                let scale = n.scale.ok_or_else(|| {
+                    SpecError::new(f, "noise.scale", "is required for kind = \"hessian\"")
+                })?;
+                let scale = positive(f, "noise.scale", scale)?;
+                let floor = finite(f, "noise.floor", n.floor.unwrap_or(0.0))?;
+                if floor < 0.0 {
+                    return Err(SpecError::new(
+                        f,
+                        "noise.floor",
+                        format!("must be ≥ 0, got {floor}"),
+                    ));
+                }
+                NoiseSpec::Hessian { scale, floor }
+            }
+            other => return Err(SpecError::new(
+                f,
+                "noise.kind",
+                format!(
+                    "unknown kind `{other}`; expected \"isotropic\", \"constant\" or \"hessian\""
+                ),
+            )),
         };
         let eta_raw = raw.sgd.eta.into_vec();
         if eta_raw.is_empty() {

@@ -621,3 +621,87 @@ max_boxes = 20000
         h1.detail
     );
 }
+
+/// THEORY E8 with a constant, non-commuting Σ: L = ½θᵀHθ, H = [[3,1],[1,2]],
+/// Σ = [[1,0.5],[0.5,2]], ball of radius 1. HC + CH = Σ and V̄ = r²/(2λ_max(C)).
+/// Reference: mpmath (40 digits) solving the 3×3 linear system for (c11, c12, c22) and
+/// `eigsy`; the discrete values solve C − ACAᵀ = ηΣ, A = I − ηH, the same way.
+#[test]
+fn anisotropic_constant_noise_quadratic_matches_lyapunov() {
+    let c = ok(r#"name = "aniso"
+[landscape]
+builtin = "quadratic"
+dim = 2
+hessian = [[3.0, 1.0], [1.0, 2.0]]
+[domain]
+kind = "ball"
+radius = 1.0
+[noise]
+kind = "constant"
+cov = [[1.0, 0.5], [0.5, 2.0]]
+[sgd]
+eta = [0.05, 0.1]
+"#);
+    hypotheses_hold(&c);
+    let v = c.barrier.value.expect("certified");
+    assert_encloses("V̄", v, r("0.95302993496885974748255197658"), 1e-9);
+    let d: Vec<Interval> = c
+        .barrier_discrete
+        .iter()
+        .map(|b| b.bound.value.expect("certified"))
+        .collect();
+    assert_encloses(
+        "V̄_η(0.05)",
+        d[0],
+        r("0.912358669289978485454216580857"),
+        1e-9,
+    );
+    assert_encloses("V̄_η(0.1)", d[1], r("0.87042558977555846926022940884"), 1e-9);
+    // Discrete SGD escapes with a smaller exponent (THEORY T6).
+    assert!(d[1].sup() < d[0].inf() && d[0].sup() < v.inf());
+    // Steepness: 1/λ_max(Σ) ≤ s⁻ ≤ s⁺ ≤ 1/λ_min(Σ), λ(Σ) = (3 ∓ √2)/2.
+    let lmax = (3.0 + 2f64.sqrt()) / 2.0;
+    let lmin = (3.0 - 2f64.sqrt()) / 2.0;
+    assert!(c.steepness.s_minus.inf() <= 1.0 / lmax * (1.0 + 1e-12));
+    assert!(c.steepness.s_plus.sup() >= 1.0 / lmin * (1.0 - 1e-12));
+    assert!(
+        c.steepness.s_minus.inf() > 0.0 && c.steepness.s_minus.sup() <= c.steepness.s_plus.sup()
+    );
+}
+
+/// Hessian-shaped noise on a non-quadratic landscape: both sides certified, V_lo ≤ V_hi,
+/// and (H2) certified from the interval Hessian over the ball.
+#[test]
+fn hessian_noise_styblinski_tang_is_bracketed() {
+    let c = ok(r#"name = "st_hessian_noise"
+[landscape]
+builtin = "styblinski_tang"
+dim = 2
+[minimum]
+guess = [-2.9, -2.9]
+[domain]
+kind = "ball"
+radius = 1.0
+[noise]
+kind = "hessian"
+scale = 0.5
+floor = 0.1
+[sgd]
+eta = 0.01
+"#);
+    hypotheses_hold(&c);
+    let v = c.barrier.value.expect("certified");
+    assert!(
+        v.inf() > 0.0 && v.inf() <= v.sup() && v.sup().is_finite(),
+        "{v:?}"
+    );
+    // Rayleigh bracket over D̄: V_lo = 2 s⁻_lo ΔL_lo and V_hi = 2 s⁺_hi ΔL_hi.
+    assert!(c.steepness.s_minus.inf() > 0.0);
+    let vlo = 2.0 * c.steepness.s_minus.inf() * c.depth.inf();
+    let vhi = 2.0 * c.steepness.s_plus.sup() * c.depth.sup();
+    assert!(
+        v.inf() <= vlo * (1.0 + 1e-12) && v.sup() >= vhi * (1.0 - 1e-12),
+        "{v:?} vs [{vlo}, {vhi}]"
+    );
+    assert!(c.barrier_discrete[0].bound.value.is_none());
+}

@@ -271,9 +271,10 @@ fn missing_sigma() {
     let r = rejected(&edit("sigma = 1.0\n", ""), "noise.sigma");
     assert!(r.stderr.contains("required"), "{}", r.stderr);
     rejected(&edit("sigma = 1.0", "sigma = 0.0"), "noise.sigma");
+    // `sigma` does not belong to the Hessian-shaped model.
     rejected(
         &edit("kind = \"isotropic\"", "kind = \"hessian\""),
-        "noise.kind",
+        "noise.sigma",
     );
 }
 
@@ -473,4 +474,42 @@ fn bad_start_points() {
         &edit("max_steps = 1000", "max_steps = 1000\nstart = []"),
         "monte_carlo.start",
     );
+}
+
+#[test]
+fn bad_noise_models() {
+    let with_noise = |noise: &str| edit("kind = \"isotropic\"\nsigma = 1.0", noise);
+    rejected(&with_noise("kind = \"constant\""), "noise.cov");
+    rejected(
+        &with_noise("kind = \"constant\"\ncov = [[1.0, 0.0], [0.0, 1.0]]"),
+        "noise.cov",
+    );
+    rejected(
+        &with_noise("kind = \"constant\"\ncov = [[-1.0]]"),
+        "noise.cov",
+    );
+    rejected(
+        &with_noise("kind = \"constant\"\ncov = [[nan]]"),
+        "noise.cov[0][0]",
+    );
+    rejected(
+        &with_noise("kind = \"constant\"\ncov = [[1.0]]\nsigma = 1.0"),
+        "noise.sigma",
+    );
+    rejected(
+        &with_noise("kind = \"hessian\"\nscale = 0.0"),
+        "noise.scale",
+    );
+    rejected(
+        &with_noise("kind = \"hessian\"\nscale = 1.0\nfloor = -0.5"),
+        "noise.floor",
+    );
+    rejected(&with_noise("kind = \"hessian\""), "noise.scale");
+    rejected(&with_noise("kind = \"gaussian\""), "noise.kind");
+    // A valid non-isotropic model that this version cannot simulate: a clear error.
+    let r = rejected(
+        &with_noise("kind = \"constant\"\ncov = [[2.0]]"),
+        "noise.kind",
+    );
+    assert!(r.stderr.contains("certify"), "{}", r.stderr);
 }

@@ -5,10 +5,12 @@
 pub mod bnb;
 pub mod minimizer;
 
+use crate::landscape::NoiseModel;
 use crate::landscape::{Domain, Landscape, Problem};
+use crate::num::imat::verified_solve;
 use crate::num::imat::{approx_extreme_eigvecs, sym_eig_bounds};
 use crate::num::{iv, point};
-use crate::spec::{DomainSpec, NoiseSpec, Spec};
+use crate::spec::{DomainSpec, Spec};
 use inari::Interval;
 pub use minimizer::{certify_minimizer, Minimizer};
 use thiserror::Error;
@@ -46,6 +48,14 @@ pub struct Bound {
     pub method: String,
 }
 
+/// Enclosures of the steepness s⁻(D) = inf s(θ) and s⁺(D) = sup s*(θ) over D̄ ∖ {θ*} (E9).
+#[derive(Clone, Debug)]
+pub struct Steepness {
+    pub s_minus: Interval,
+    pub s_plus: Interval,
+    pub method: String,
+}
+
 /// The discrete barrier for one learning rate.
 #[derive(Clone, Debug)]
 pub struct DiscreteBarrier {
@@ -74,6 +84,8 @@ pub struct Certified {
     pub hypotheses: Vec<Hypothesis>,
     /// V̄(D) for continuous SGD.
     pub barrier: Bound,
+    /// Steepness enclosures s⁻(D), s⁺(D) (E9).
+    pub steepness: Steepness,
     /// V̄_η(D) for discrete SGD, per learning rate of the spec.
     pub barrier_discrete: Vec<DiscreteBarrier>,
     /// Boxes processed by branch-and-bound searches.
@@ -161,33 +173,27 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
 
     let hypotheses = vec![
         check_h1(l, &domain, x, spec.max_boxes, &mut boxes),
-        check_h2(&spec.noise),
+        check_h2(l, &problem.noise, &bbox),
     ];
     proofs.push("proofs/hypothesis-h1.md".into());
 
-    let NoiseSpec::Isotropic { sigma } = spec.noise;
-    let s2 = point(sigma).sqr();
-    // (E7): for Σ = σ²I, V̄ ≥ 2ΔL/σ² always (Lemma HJ with W = 2(L − L*)/σ²), and
-    // V̄ ≤ 2ΔL/σ² when D is attracted to θ* (H1): without (H1) only the lower end holds.
-    let e7 = point(2.0) * depth / s2;
-    let barrier = if hypotheses[0].holds {
-        Bound {
-            value: Some(e7),
-            method: "E7: V̄ = 2ΔL/σ² for isotropic noise (proofs/isotropic-barrier.md)".into(),
-        }
-    } else {
-        Bound {
-            value: Some(iv(e7.inf(), f64::INFINITY)),
-            method: "E7 lower bound 2ΔL/σ² only: (H1) not certified, so no upper bound (proofs/isotropic-barrier.md)".into(),
-        }
-    };
-    proofs.push("proofs/isotropic-barrier.md".into());
+    let noise = &problem.noise;
+    let (barrier, steepness) = continuous_barrier(
+        l,
+        &domain,
+        noise,
+        &min,
+        depth,
+        &exit_point,
+        &hypotheses,
+        &mut proofs,
+    );
     let barrier_discrete = spec
         .eta
         .iter()
         .map(|&eta| DiscreteBarrier {
             eta,
-            bound: discrete_barrier(l, &domain, &min, sigma, eta),
+            bound: discrete_barrier(l, &domain, &min, noise, eta),
         })
         .collect::<Vec<_>>();
     if barrier_discrete.iter().any(|b| b.bound.value.is_some()) {
@@ -207,6 +213,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         exit_point,
         hypotheses,
         barrier,
+        steepness,
         barrier_discrete,
         boxes,
         proofs,
@@ -460,18 +467,259 @@ fn check_h1(
     }
 }
 
-/// (H2): Σ uniformly positive definite and Lipschitz on D̄.
-fn check_h2(noise: &NoiseSpec) -> Hypothesis {
+/// Certified bounds on the spectrum of Σ over D̄ (its bounding box): `(λ_min lower bound,
+/// λ_max upper bound)`, or `None` when the enclosure fails.
+fn noise_spectrum(l: &Landscape, noise: &NoiseModel, bbox: &[Interval]) -> Option<(f64, f64)> {
+    let d = bbox.len();
+    let mut sig = vec![point(0.0); d * d];
+    noise.covariance(l, bbox, &mut sig);
+    let e = sym_eig_bounds(&sig, d)?;
+    Some((e.min.inf(), e.max.sup()))
+}
+
+/// (H2): Σ uniformly positive definite and Lipschitz on D̄ (THEORY §3).
+fn check_h2(l: &Landscape, noise: &NoiseModel, bbox: &[Interval]) -> Hypothesis {
+    let h = |holds: bool, detail: String| Hypothesis {
+        name: "H2".into(),
+        holds,
+        detail,
+    };
     match noise {
-        NoiseSpec::Isotropic { sigma } => Hypothesis {
-            name: "H2".into(),
-            holds: *sigma > 0.0,
-            detail: format!(
-                "Σ = σ²I with σ = {sigma} > 0 is constant: λ_min(Σ) = σ² > 0 and Lipschitz"
+        NoiseModel::Isotropic { sigma } => h(
+            *sigma > 0.0,
+            format!("Σ = σ²I with σ = {sigma} > 0 is constant: λ_min(Σ) = σ² > 0 and Lipschitz"),
+        ),
+        _ => match noise_spectrum(l, noise, bbox) {
+            Some((lo, _)) if lo > 0.0 => h(
+                true,
+                format!(
+                    "λ_min(Σ(θ)) ≥ {lo:.6e} > 0 on D̄ (interval eigenvalue bounds over its bounding box); Σ is {} on D̄",
+                    if noise.is_constant() { "constant" } else { "C¹ (∇²L is), hence Lipschitz" }
+                ),
             ),
+            Some((lo, _)) => h(false, format!("λ_min(Σ(θ)) over D̄ is only bounded below by {lo:.6e} ≤ 0: positive definiteness not certified")),
+            None => h(false, "the eigenvalues of Σ over D̄ could not be enclosed".into()),
         },
     }
 }
+
+/// The exact linear case (THEORY E8, E10–E12): L = ½θᵀHθ (the quadratic built-in), constant
+/// Σ, domain centred exactly at θ* = 0. The stationary covariance C solves the Lyapunov
+/// equation HC + CH = Σ (continuous) or the Stein equation C = ACAᵀ + ηΣ, A = I − ηH
+/// (discrete); V(y) = ½yᵀC⁻¹y, so on a ball of radius r, V̄ = r²/(2λ_max(C)), and on a 1-D
+/// interval V̄ = min(lo², hi²)/(2C). C is enclosed by a verified linear solve.
+/// Proof: `proofs/linear-discrete-barrier.md` (§ constant noise).
+fn linear_barrier(
+    l: &Landscape,
+    domain: &Domain,
+    noise: &NoiseModel,
+    min: &Minimizer,
+    eta: Option<f64>,
+) -> Option<Result<Interval, String>> {
+    let Landscape::Quadratic { .. } = l else {
+        return None;
+    };
+    if !noise.is_constant() {
+        return None;
+    }
+    let d = l.dim();
+    if d > LINEAR_MAX_DIM {
+        return Some(Err(format!(
+            "the Lyapunov/Stein system has {} unknowns (d = {d} > {LINEAR_MAX_DIM})",
+            d * d
+        )));
+    }
+    let r2 = match domain {
+        Domain::Ball { center, radius } if center.iter().all(|&v| v == 0.0) => point(*radius).sqr(),
+        Domain::Interval { lo, hi } => point(*lo).sqr().min(point(*hi).sqr()),
+        _ => return Some(Err("the ball is not centred exactly at θ* = 0".into())),
+    };
+    let zero = vec![point(0.0); d];
+    let mut h = vec![point(0.0); d * d];
+    l.hessian(&zero, &mut h);
+    let mut sig = vec![point(0.0); d * d];
+    noise.covariance(l, &zero, &mut sig);
+    let n = d * d;
+    let mut a = vec![point(0.0); n * n];
+    let mut b = sig.clone();
+    match eta {
+        None => {
+            // (HC + CH)_ij = Σ_k H_ik C_kj + Σ_k C_ik H_kj.
+            for i in 0..d {
+                for j in 0..d {
+                    for k in 0..d {
+                        a[(i * d + j) * n + k * d + j] =
+                            a[(i * d + j) * n + k * d + j] + h[i * d + k];
+                        a[(i * d + j) * n + i * d + k] =
+                            a[(i * d + j) * n + i * d + k] + h[k * d + j];
+                    }
+                }
+            }
+        }
+        Some(eta) => {
+            if !((point(eta) * min.eig.max).sup() < 2.0 && (point(eta) * min.eig.min).inf() > 0.0) {
+                return Some(Err("0 < ηλ < 2 is not certified for every eigenvalue: the discrete iteration may be unstable (E12)".into()));
+            }
+            // C − (I − ηH) C (I − ηH)ᵀ = ηΣ: coefficient of C_kl in equation (i, j) is
+            // δ_ik δ_jl − A_ik A_jl.
+            let am: Vec<Interval> = (0..d * d)
+                .map(|t| {
+                    if t / d == t % d {
+                        point(1.0) - point(eta) * h[t]
+                    } else {
+                        -(point(eta) * h[t])
+                    }
+                })
+                .collect();
+            for i in 0..d {
+                for j in 0..d {
+                    for k in 0..d {
+                        for m in 0..d {
+                            let delta = if i == k && j == m {
+                                point(1.0)
+                            } else {
+                                point(0.0)
+                            };
+                            a[(i * d + j) * n + k * d + m] = delta - am[i * d + k] * am[j * d + m];
+                        }
+                    }
+                }
+            }
+            for v in b.iter_mut() {
+                *v = point(eta) * *v;
+            }
+        }
+    }
+    let c = match verified_solve(&a, &b, n) {
+        Some(c) => c,
+        None => {
+            return Some(Err(
+                "the Lyapunov/Stein equation could not be solved with verification".into(),
+            ))
+        }
+    };
+    let cmax = match sym_eig_bounds(&c, d) {
+        Some(e) if e.max.inf() > 0.0 => e.max,
+        _ => return Some(Err("λ_max(C) could not be enclosed away from 0".into())),
+    };
+    Some(Ok(r2 / (point(2.0) * cmax)))
+}
+
+/// V̄ for continuous SGD and the steepness enclosures, for any noise model:
+/// - isotropic: E7, V̄ = 2ΔL/σ² (upper end needs (H1));
+/// - linear (quadratic built-in, constant Σ): E8, V̄ = r²/(2λ_max(C)), HC + CH = Σ;
+/// - otherwise: 2 s⁻ ΔL ≤ V̄ ≤ 2 s⁺ ΔL (Lemma HJ with W = 2s⁻(L − L*); Lemma P along the
+///   reversed gradient flow from the lowest boundary point, which needs (H1)), with
+///   s⁻ ≥ 1/sup λ_max(Σ) and s⁺ ≤ 1/inf λ_min(Σ) over D̄ (Rayleigh).
+/// Proofs: `proofs/isotropic-barrier.md`, `proofs/steepness-bounds.md`,
+/// `proofs/linear-discrete-barrier.md`.
+#[allow(clippy::too_many_arguments)]
+fn continuous_barrier(
+    l: &Landscape,
+    domain: &Domain,
+    noise: &NoiseModel,
+    min: &Minimizer,
+    depth: Interval,
+    exit_point: &[f64],
+    hypotheses: &[Hypothesis],
+    proofs: &mut Vec<String>,
+) -> (Bound, Steepness) {
+    let h1 = hypotheses.first().is_some_and(|h| h.holds);
+    let d = l.dim();
+    let bbox = domain.bounding_box();
+    // Steepness: Rayleigh bounds over D̄, and point values at the exit point.
+    let spec_bounds = noise_spectrum(l, noise, &bbox);
+    let (s_minus, s_plus, s_method) = match (noise.isotropic_sigma(), spec_bounds) {
+        (Some(sigma), _) => {
+            let s = point(1.0) / point(sigma).sqr();
+            (s, s, "isotropic: s = s* = 1/σ² everywhere (E9)".to_string())
+        }
+        (None, Some((lmin, lmax))) if lmin > 0.0 => {
+            let lo_minus = (point(1.0) / point(lmax)).inf();
+            let hi_plus = (point(1.0) / point(lmin)).sup();
+            // s⁻ ≤ s(θ₀) and s⁺ ≥ s*(θ₀) at any θ₀ ∈ D̄ with ∇L(θ₀) ≠ 0.
+            let (mut hi_minus, mut lo_plus) = (hi_plus, lo_minus);
+            let p: Vec<Interval> = exit_point.iter().map(|&v| point(v)).collect();
+            let mut g = vec![point(0.0); d];
+            l.gradient(&p, &mut g);
+            let mut sig = vec![point(0.0); d * d];
+            noise.covariance(l, &p, &mut sig);
+            let g2 = g.iter().fold(point(0.0), |a, v| a + v.sqr());
+            if g2.inf() > 0.0 {
+                let sg = crate::num::imat::matvec(&sig, &g, d, d);
+                let gsg = g.iter().zip(&sg).fold(point(0.0), |a, (x, y)| a + *x * *y);
+                hi_minus = hi_minus.min((g2 / gsg).sup());
+                if let Some(u) = verified_solve(&sig, &g, d) {
+                    let gu = g.iter().zip(&u).fold(point(0.0), |a, (x, y)| a + *x * *y);
+                    lo_plus = lo_plus.max((gu / g2).inf());
+                }
+            }
+            (
+                iv(lo_minus, hi_minus.max(lo_minus)),
+                iv(lo_plus.min(hi_plus), hi_plus),
+                "Rayleigh bounds 1/λ_max(Σ) ≤ s ≤ s* ≤ 1/λ_min(Σ) over D̄; inner ends from the exit point (E9)".to_string(),
+            )
+        }
+        _ => (
+            iv(0.0, f64::INFINITY),
+            iv(0.0, f64::INFINITY),
+            "not available: Σ is not certified positive definite on D̄".to_string(),
+        ),
+    };
+    let steep = Steepness {
+        s_minus,
+        s_plus,
+        method: s_method,
+    };
+    if let Some(sigma) = noise.isotropic_sigma() {
+        proofs.push("proofs/isotropic-barrier.md".into());
+        let e7 = point(2.0) * depth / point(sigma).sqr();
+        let b = if h1 {
+            Bound {
+                value: Some(e7),
+                method: "E7: V̄ = 2ΔL/σ² for isotropic noise (proofs/isotropic-barrier.md)".into(),
+            }
+        } else {
+            Bound {
+                value: Some(iv(e7.inf(), f64::INFINITY)),
+                method: "E7 lower bound 2ΔL/σ² only: (H1) not certified, so no upper bound (proofs/isotropic-barrier.md)".into(),
+            }
+        };
+        return (b, steep);
+    }
+    if let Some(Ok(v)) = linear_barrier(l, domain, noise, min, None) {
+        proofs.push("proofs/linear-discrete-barrier.md".into());
+        return (
+            Bound {
+                value: Some(v),
+                method: "E8, linear case with constant Σ: V̄ = r²/(2λ_max(C)), HC + CH = Σ by a verified solve (proofs/linear-discrete-barrier.md)".into(),
+            },
+            steep,
+        );
+    }
+    proofs.push("proofs/steepness-bounds.md".into());
+    let lo = (point(2.0) * point(steep.s_minus.inf()) * point(depth.inf())).inf();
+    let hi = if h1 {
+        (point(2.0) * point(steep.s_plus.sup()) * point(depth.sup())).sup()
+    } else {
+        f64::INFINITY
+    };
+    let method = if h1 {
+        "steepness bound 2s⁻ΔL ≤ V̄ ≤ 2s⁺ΔL (Lemma HJ with W = 2s⁻(L − L*); Lemma P along the reversed gradient flow) (proofs/steepness-bounds.md)"
+    } else {
+        "steepness lower bound 2s⁻ΔL only: (H1) not certified, so no upper bound (proofs/steepness-bounds.md)"
+    };
+    (
+        Bound {
+            value: Some(iv(lo, hi.max(lo))),
+            method: method.into(),
+        },
+        steep,
+    )
+}
+
+/// Largest dimension for the dense Lyapunov/Stein solve (d² unknowns).
+pub const LINEAR_MAX_DIM: usize = 12;
 
 /// V̄_η for the linear case (quadratic built-in, isotropic noise, domain centred at θ* = 0):
 /// V̄_η = min_{y ∉ D} ½ yᵀ C_η⁻¹ y with C_η⁻¹ = H(2I − ηH)/σ² (proofs/linear-discrete-barrier.md).
@@ -479,12 +727,22 @@ fn discrete_barrier(
     l: &Landscape,
     domain: &Domain,
     min: &Minimizer,
-    sigma: f64,
+    noise: &NoiseModel,
     eta: f64,
 ) -> Bound {
     let unavailable = |why: &str| Bound {
         value: None,
         method: why.to_string(),
+    };
+    let Some(sigma) = noise.isotropic_sigma() else {
+        return match linear_barrier(l, domain, noise, min, Some(eta)) {
+            Some(Ok(v)) => Bound {
+                value: Some(v),
+                method: "E10–E12, linear case with constant Σ: V̄_η = r²/(2λ_max(C_η)), C_η = ACAᵀ + ηΣ by a verified solve (proofs/linear-discrete-barrier.md)".into(),
+            },
+            Some(Err(why)) => unavailable(&format!("linear case not certified: {why}")),
+            None => unavailable("not available for this landscape and noise in this version: needs the discrete Hamilton–Jacobi certificate (THEORY E11)"),
+        };
     };
     let Landscape::Quadratic { .. } = l else {
         return unavailable("not available for this landscape in this version: needs the discrete Hamilton–Jacobi certificate (THEORY E11)");

@@ -3,7 +3,9 @@
 
 pub mod domain;
 pub mod expr;
+pub mod noise;
 pub use domain::Domain;
+pub use noise::NoiseModel;
 
 use crate::num::Scalar;
 pub use expr::{Scratch, Tape};
@@ -199,6 +201,8 @@ impl Landscape {
 #[derive(Clone, Debug)]
 pub struct Problem {
     pub landscape: Landscape,
+    /// The gradient-noise covariance model.
+    pub noise: NoiseModel,
     /// Guess for the minimiser (`minimum.guess`, or the known minimiser of a built-in).
     pub guess: Vec<f64>,
 }
@@ -271,6 +275,36 @@ impl Problem {
                 ));
             }
         }
-        Ok(Problem { landscape, guess })
+        let noise = match &spec.noise {
+            crate::spec::NoiseSpec::Isotropic { sigma } => NoiseModel::Isotropic { sigma: *sigma },
+            crate::spec::NoiseSpec::Constant { cov } => {
+                if cov.len() != d {
+                    return Err(SpecError::new(
+                        f,
+                        "noise.cov",
+                        format!("is {0}×{0} but the landscape has dimension {d}", cov.len()),
+                    ));
+                }
+                let flat: Vec<f64> = cov.iter().flatten().copied().collect();
+                // Positive definiteness in f64 (Cholesky) as an input check; (H2) is
+                // certified later in interval arithmetic.
+                if nalgebra::DMatrix::from_row_slice(d, d, &flat)
+                    .cholesky()
+                    .is_none()
+                {
+                    return Err(SpecError::new(f, "noise.cov", "must be positive definite"));
+                }
+                NoiseModel::Constant { cov: flat }
+            }
+            crate::spec::NoiseSpec::Hessian { scale, floor } => NoiseModel::Hessian {
+                scale: *scale,
+                floor: *floor,
+            },
+        };
+        Ok(Problem {
+            landscape,
+            noise,
+            guess,
+        })
     }
 }

@@ -161,3 +161,50 @@ pub fn approx_extreme_eigvecs(a: &[Interval], d: usize) -> (Vec<f64>, Vec<f64>) 
     let col = |c: usize| (0..d).map(|r| eig.eigenvectors[(r, c)]).collect::<Vec<_>>();
     (col(imin), col(imax))
 }
+
+/// Verified solution of A x = b for every A in the interval matrix `a` (n×n, row-major)
+/// and every b in `b`: returns an interval vector containing all those solutions, or
+/// `None` when the verification fails (e.g. A nearly singular).
+///
+/// With x̃ an f64 solution of the midpoint system and R ≈ mid(A)⁻¹, if
+/// β ≥ ‖I − RA‖_∞ with β < 1, then RA is invertible with ‖(RA)⁻¹‖_∞ ≤ 1/(1 − β) and
+/// x − x̃ = (RA)⁻¹ R(b − A x̃), so |x − x̃|_∞ ≤ ‖R(b − A x̃)‖_∞ / (1 − β)
+/// (Rump's verification; proof in `proofs/symmetric-eigenvalue-enclosure.md` §5).
+pub fn verified_solve(a: &[Interval], b: &[Interval], n: usize) -> Option<Vec<Interval>> {
+    use nalgebra::DVector;
+    let am = DMatrix::from_fn(n, n, |i, j| a[i * n + j].mid());
+    let r = am.clone().try_inverse()?;
+    let bm = DVector::from_fn(n, |i, _| b[i].mid());
+    let xt = &r * bm;
+    if xt.iter().chain(r.iter()).any(|v| !v.is_finite()) {
+        return None;
+    }
+    let ri: Vec<Interval> = (0..n * n).map(|k| point(r[(k / n, k % n)])).collect();
+    let xti: Vec<Interval> = xt.iter().map(|&v| point(v)).collect();
+    let axt = matvec(a, &xti, n, n);
+    let res: Vec<Interval> = b.iter().zip(&axt).map(|(bi, ai)| *bi - *ai).collect();
+    let rres = matvec(&ri, &res, n, n);
+    let ra = matmul(&ri, a, n, n, n);
+    let mut beta = point(0.0);
+    for i in 0..n {
+        let row = isum((0..n).map(|j| {
+            let g = if i == j {
+                point(1.0) - ra[i * n + j]
+            } else {
+                -ra[i * n + j]
+            };
+            point(g.mag())
+        }));
+        beta = beta.max(row);
+    }
+    let beta = beta.sup();
+    if !(beta < 1.0) {
+        return None;
+    }
+    let num = rres.iter().fold(0.0f64, |m, v| m.max(v.mag()));
+    let e = (point(num) / (point(1.0) - point(beta))).sup();
+    if !e.is_finite() {
+        return None;
+    }
+    Some(xt.iter().map(|&v| point(v) + iv(-e, e)).collect())
+}

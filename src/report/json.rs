@@ -44,6 +44,13 @@ pub struct Problem {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Steepness {
+    pub s_minus: Bounds,
+    pub s_plus: Bounds,
+    pub method: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DiscreteBarrier {
     pub eta: f64,
     /// `null` when no certificate is available; `method` says why.
@@ -67,6 +74,8 @@ pub struct Certified {
     pub depth_method: String,
     /// V̄(D) for continuous SGD.
     pub barrier: Option<Bounds>,
+    /// Steepness s⁻(D), s⁺(D) (THEORY E9).
+    pub steepness: Steepness,
     pub barrier_method: String,
     pub barrier_discrete: Vec<DiscreteBarrier>,
     /// Hypothesis name → certified or not.

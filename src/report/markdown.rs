@@ -233,6 +233,17 @@ pub fn render_markdown(r: &Report) -> String {
             .map_or("not available".into(), fmt_enclosure),
         ce.barrier_method
     );
+    let _ = writeln!(
+        s,
+        "| steepness s⁻(D) | {} | {} |",
+        fmt_enclosure(&ce.steepness.s_minus),
+        ce.steepness.method
+    );
+    let _ = writeln!(
+        s,
+        "| steepness s⁺(D) | {} | same |",
+        fmt_enclosure(&ce.steepness.s_plus)
+    );
     for b in &ce.barrier_discrete {
         let _ = writeln!(
             s,

@@ -7,7 +7,7 @@ mod markdown;
 use crate::certify::Certified;
 use crate::claims::{Claim, SweepPoint, Verdict};
 use crate::landscape::Problem;
-use crate::spec::{DynamicsSpec, NoiseSpec, Spec};
+use crate::spec::{DynamicsSpec, Spec};
 use inari::Interval;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,7 +54,6 @@ pub fn build(
     point_seeds: &[u64],
     claims: &[Claim],
 ) -> json::Report {
-    let NoiseSpec::Isotropic { sigma } = spec.noise;
     let mc = &spec.monte_carlo;
     let v = overall(claims);
     json::Report {
@@ -70,7 +69,7 @@ pub fn build(
             landscape: problem.landscape.describe(),
             dim: problem.landscape.dim(),
             domain: cert.domain.describe(),
-            noise: format!("isotropic, Σ = σ²I with σ = {sigma}"),
+            noise: problem.noise.describe(),
             eta: spec.eta.clone(),
             batch: spec.batch.clone(),
         },
@@ -102,6 +101,11 @@ pub fn build(
             depth: bounds(cert.depth),
             depth_method: cert.depth_method.clone(),
             barrier: cert.barrier.value.map(bounds),
+            steepness: json::Steepness {
+                s_minus: bounds(cert.steepness.s_minus),
+                s_plus: bounds(cert.steepness.s_plus),
+                method: cert.steepness.method.clone(),
+            },
             barrier_method: cert.barrier.method.clone(),
             barrier_discrete: cert
                 .barrier_discrete
