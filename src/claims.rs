@@ -48,6 +48,21 @@ pub struct SweepPoint {
     pub mean: Estimate,
     /// The time-step check of a continuous point (`--check-dt`), if run.
     pub dt_check: Option<DtCheck>,
+    /// Further statistics of the exit times.
+    pub statistics: PointStatistics,
+}
+
+/// Further statistics of one point's exit times (THEORY §7).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PointStatistics {
+    /// Student-t interval of the mean (only when no run is censored).
+    pub mean_t: Option<Estimate>,
+    /// Percentile-bootstrap interval of the mean (only when no run is censored).
+    pub mean_bootstrap: Option<Estimate>,
+    /// Kaplan–Meier median with its interval.
+    pub median: Option<Estimate>,
+    /// Goodness of fit of τ/mean to Exp(1) (Lilliefors-type, Monte Carlo p-value).
+    pub exponential_gof: Option<crate::stats::GofTest>,
 }
 
 /// The same continuous sweep point rerun at half the time step.

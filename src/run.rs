@@ -1,14 +1,18 @@
 //! The pipeline: spec → landscape → certify / simulate → stats → claims → report.
 
 use crate::certify::{certify, Certified, CertifyError};
-use crate::claims::{evaluate, DtCheck, SweepPoint};
+use crate::claims::{evaluate, DtCheck, PointStatistics, SweepPoint};
 use crate::landscape::Problem;
 use crate::report::{self, json, ReportError};
 use crate::simulate::{
-    simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig, SimError,
+    simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig, SimError, SimResult,
 };
+use crate::spec::defaults;
 use crate::spec::{DynamicsSpec, Spec, SpecError};
-use crate::stats::{censored_exponential_mean, StatsError};
+use crate::stats::{
+    bootstrap_mean, censored_exponential_mean, exponential_gof, kaplan_meier_median,
+    t_interval_mean, Estimate, SequentialPlan, StatsError,
+};
 use rand::RngCore;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -210,8 +214,8 @@ fn run_point(
     };
     let noise = Noise::Isotropic { sigma };
     let name = format!("{:?}", p.dynamics).to_lowercase();
-    let simulate_cfg = |cfg: &SimConfig, label: String| -> Result<_, RunError> {
-        let progress = Progress::new(mc.trials as u64, label, opts.quiet);
+    let simulate_cfg = |cfg: &SimConfig, label: String, level: f64| -> Result<_, RunError> {
+        let progress = Progress::new(cfg.trials as u64, label, opts.quiet);
         let t0 = Instant::now();
         let result = simulate_with_progress(&problem.landscape, &cert.domain, &noise, cfg, &|n| {
             progress.update(n)
@@ -221,12 +225,11 @@ fn run_point(
             source,
         })?;
         progress.finish();
-        let mean =
-            censored_exponential_mean(&result.exit_times, &result.censor_times, mc.confidence)
-                .map_err(|source| RunError::Stats {
-                    file: spec.file.clone(),
-                    source,
-                })?;
+        let mean = censored_exponential_mean(&result.exit_times, &result.censor_times, level)
+            .map_err(|source| RunError::Stats {
+                file: spec.file.clone(),
+                source,
+            })?;
         Ok((result, mean, t0.elapsed().as_secs_f64()))
     };
     let cfg = SimConfig {
@@ -240,7 +243,57 @@ fn run_point(
         start: p.start.clone(),
         bridge: true,
     };
-    let (result, mean, secs) = simulate_cfg(&cfg, format!("{name} η = {} B = {}", p.eta, p.batch))?;
+    let label = format!("{name} η = {} B = {}", p.eta, p.batch);
+    let (result, mean, secs) = match mc.precision {
+        None => simulate_cfg(&cfg, label, mc.confidence)?,
+        Some(precision) => {
+            // trials = "auto": a group-sequential plan (stats::SequentialPlan): looks at
+            // scheduled sizes, each at level 1 − α/K, stop at the requested precision. The
+            // first n trajectories of a run are the same whatever its length, so each look
+            // reruns trajectories 0..n (at most twice the work of the last look).
+            let stats_err = |source| RunError::Stats {
+                file: spec.file.clone(),
+                source,
+            };
+            let plan = SequentialPlan::new(
+                precision,
+                mc.confidence,
+                mc.trials,
+                defaults::AUTO_FIRST_BATCH.min(mc.trials),
+                defaults::AUTO_MAX_LOOKS,
+            )
+            .map_err(stats_err)?;
+            let t0 = Instant::now();
+            let mut done = 0;
+            let mut last: Option<(SimResult, Estimate)> = None;
+            let placeholder = Estimate {
+                estimate: f64::NAN,
+                lo: f64::NAN,
+                hi: f64::NAN,
+                level: 0.0,
+                n: 0,
+                method: String::new(),
+            };
+            while let Some(more) =
+                plan.next_batch(done, last.as_ref().map_or(&placeholder, |l| &l.1))
+            {
+                let n = done + more;
+                let (r, m, _) = simulate_cfg(
+                    &SimConfig {
+                        trials: n,
+                        ..cfg.clone()
+                    },
+                    format!("{label} (look at {n})"),
+                    plan.per_look_level(),
+                )?;
+                done = n;
+                last = Some((r, m));
+            }
+            let (r, m) = last.expect("the plan runs at least one look");
+            (r, plan.final_estimate(&m), t0.elapsed().as_secs_f64())
+        }
+    };
+    let statistics = point_statistics(&result, mc.confidence, seed);
     if !opts.quiet {
         eprintln!(
             "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",
@@ -264,11 +317,13 @@ fn run_point(
             dt: 0.5 * mc.dt,
             max_steps: mc.max_steps.saturating_mul(2),
             seed: point_seed(mc.seed ^ DT_CHECK_SALT, p.index),
+            trials: result.trials,
             ..cfg.clone()
         };
         let (_, m2, _) = simulate_cfg(
             &half,
             format!("dt check η = {} B = {} at dt = {}", p.eta, p.batch, half.dt),
+            mc.confidence,
         )?;
         let agrees = m2.overlaps(mean.lo, mean.hi);
         if !opts.quiet {
@@ -299,5 +354,26 @@ fn run_point(
         result,
         mean,
         dt_check,
+        statistics,
     })
+}
+
+/// Resamples and simulations of the bootstrap and of the exponential-law test.
+pub const STAT_RESAMPLES: usize = 999;
+
+/// The further statistics of a point: t and bootstrap intervals when nothing is censored,
+/// the Kaplan–Meier median, and the exponential-law test of τ/E[τ] (THEORY §7, T3).
+/// A statistic that cannot be computed (too few exits) is left out.
+fn point_statistics(r: &SimResult, level: f64, seed: u64) -> PointStatistics {
+    let uncensored = r.censored == 0;
+    PointStatistics {
+        mean_t: uncensored
+            .then(|| t_interval_mean(&r.exit_times, level).ok())
+            .flatten(),
+        mean_bootstrap: uncensored
+            .then(|| bootstrap_mean(&r.exit_times, level, STAT_RESAMPLES, seed).ok())
+            .flatten(),
+        median: kaplan_meier_median(&r.exit_times, &r.censor_times, level).ok(),
+        exponential_gof: exponential_gof(&r.exit_times, &r.censor_times, STAT_RESAMPLES, seed).ok(),
+    }
 }

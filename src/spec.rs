@@ -28,6 +28,13 @@ impl SpecError {
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
+enum TrialsRaw {
+    Count(i64),
+    Word(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
 enum OneOrMany<T> {
     One(T),
     Many(Vec<T>),
@@ -101,7 +108,9 @@ struct RawSgd {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMonteCarlo {
-    trials: Option<i64>,
+    trials: Option<TrialsRaw>,
+    precision: Option<f64>,
+    max_trials: Option<i64>,
     seed: Option<i64>,
     confidence: Option<f64>,
     max_steps: Option<i64>,
@@ -163,7 +172,10 @@ pub enum DynamicsSpec {
 /// Monte Carlo settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MonteCarloSpec {
+    /// Trials per point; with `trials = "auto"`, the largest number allowed.
     pub trials: usize,
+    /// `trials = "auto"`: the target relative half-width of the mean's interval.
+    pub precision: Option<f64>,
     pub seed: u64,
     pub confidence: f64,
     pub max_steps: u64,
@@ -194,6 +206,13 @@ pub struct Spec {
 /// Defaults, documented in the README.
 pub mod defaults {
     pub const TRIALS: usize = 200;
+    /// `trials = "auto"`: default target relative half-width.
+    pub const PRECISION: f64 = 0.05;
+    /// `trials = "auto"`: default budget of trials per point.
+    pub const AUTO_MAX_TRIALS: usize = 20_000;
+    /// `trials = "auto"`: trials before the first look, and the number of looks.
+    pub const AUTO_FIRST_BATCH: usize = 100;
+    pub const AUTO_MAX_LOOKS: usize = 8;
     pub const SEED: u64 = 0;
     pub const CONFIDENCE: f64 = 0.95;
     pub const MAX_STEPS: u64 = 10_000_000;
@@ -600,13 +619,15 @@ impl Spec {
                 }
                 NoiseSpec::Hessian { scale, floor }
             }
-            other => return Err(SpecError::new(
-                f,
-                "noise.kind",
-                format!(
+            other => {
+                return Err(SpecError::new(
+                    f,
+                    "noise.kind",
+                    format!(
                     "unknown kind `{other}`; expected \"isotropic\", \"constant\" or \"hessian\""
                 ),
-            )),
+                ))
+            }
         };
         let eta_raw = raw.sgd.eta.into_vec();
         if eta_raw.is_empty() {
@@ -646,10 +667,57 @@ impl Spec {
             dt: None,
             dynamics: None,
             start: None,
+            precision: None,
+            max_trials: None,
         });
-        let trials = match mc.trials {
-            Some(t) => count(f, "monte_carlo.trials", t, defaults::MAX_TRIALS as u64)? as usize,
-            None => defaults::TRIALS,
+        let (trials, precision) = match &mc.trials {
+            Some(TrialsRaw::Count(t)) => {
+                if mc.precision.is_some() || mc.max_trials.is_some() {
+                    return Err(SpecError::new(
+                        f,
+                        "monte_carlo.precision",
+                        "`precision` and `max_trials` belong to trials = \"auto\"",
+                    ));
+                }
+                (
+                    count(f, "monte_carlo.trials", *t, defaults::MAX_TRIALS as u64)? as usize,
+                    None,
+                )
+            }
+            Some(TrialsRaw::Word(w)) if w == "auto" => {
+                let p = mc.precision.unwrap_or(defaults::PRECISION);
+                if !(p.is_finite() && p > 0.0 && p < 1.0) {
+                    return Err(SpecError::new(
+                        f,
+                        "monte_carlo.precision",
+                        format!("must lie strictly between 0 and 1, got {p}"),
+                    ));
+                }
+                let m = match mc.max_trials {
+                    Some(m) => {
+                        count(f, "monte_carlo.max_trials", m, defaults::MAX_TRIALS as u64)? as usize
+                    }
+                    None => defaults::AUTO_MAX_TRIALS,
+                };
+                (m, Some(p))
+            }
+            Some(TrialsRaw::Word(w)) => {
+                return Err(SpecError::new(
+                    f,
+                    "monte_carlo.trials",
+                    format!("must be a positive integer or \"auto\", got \"{w}\""),
+                ))
+            }
+            None => {
+                if mc.precision.is_some() || mc.max_trials.is_some() {
+                    return Err(SpecError::new(
+                        f,
+                        "monte_carlo.precision",
+                        "`precision` and `max_trials` belong to trials = \"auto\"",
+                    ));
+                }
+                (defaults::TRIALS, None)
+            }
         };
         let seed = match mc.seed {
             Some(s) if s < 0 => {
@@ -750,6 +818,7 @@ impl Spec {
             batch,
             monte_carlo: MonteCarloSpec {
                 trials,
+                precision,
                 seed,
                 confidence,
                 max_steps,

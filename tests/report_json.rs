@@ -684,3 +684,36 @@ fn several_start_points_get_their_own_claims() {
         "{ids:?}"
     );
 }
+
+/// trials = "auto": the group-sequential plan stops at the requested precision (or the
+/// budget), and the reported interval says how it was made.
+#[test]
+fn auto_trials_reach_the_requested_precision() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace(
+        "trials = 40\n",
+        "trials = \"auto\"\nprecision = 0.2\nmax_trials = 3000\n",
+    );
+    let spec = write_spec(dir.path(), &text);
+    let o = verify(&spec, &dir.path().join("out"), &[]);
+    assert!(matches!(o.code, Some(0) | Some(1)), "{}", o.stderr);
+    let (_, rep) = read_report(&o.out);
+    for m in &rep.monte_carlo {
+        let e = &m.mean_exit_time;
+        assert!(e.method.contains("seq-bonferroni"), "{}", e.method);
+        assert_eq!(e.level, 0.9);
+        let rel = (e.hi - e.lo) / (2.0 * e.estimate.abs());
+        assert!(
+            rel <= 0.2 || m.trials == 3000,
+            "relative half-width {rel} with {} trials",
+            m.trials
+        );
+        assert!(m.trials <= 3000 && m.trials >= 100);
+        // Uncensored points carry the t and bootstrap intervals, and every point the median.
+        if m.censored == 0 {
+            assert!(m.statistics.mean_t.is_some() && m.statistics.mean_bootstrap.is_some());
+        }
+        assert!(m.statistics.median.is_some());
+        assert!(m.statistics.exponential_gof.is_some());
+    }
+}

@@ -513,3 +513,27 @@ fn bad_noise_models() {
     );
     assert!(r.stderr.contains("certify"), "{}", r.stderr);
 }
+
+#[test]
+fn bad_auto_trials() {
+    rejected(
+        &edit("trials = 10", "trials = \"many\""),
+        "monte_carlo.trials",
+    );
+    rejected(
+        &edit("trials = 10", "trials = \"auto\"\nprecision = 0.0"),
+        "monte_carlo.precision",
+    );
+    rejected(
+        &edit("trials = 10", "trials = \"auto\"\nprecision = 1.5"),
+        "monte_carlo.precision",
+    );
+    rejected(
+        &edit("trials = 10", "trials = \"auto\"\nmax_trials = 0"),
+        "monte_carlo.max_trials",
+    );
+    rejected(
+        &edit("trials = 10", "trials = 10\nprecision = 0.1"),
+        "monte_carlo.precision",
+    );
+}

@@ -112,6 +112,8 @@ pub struct MonteCarloPoint {
     pub mean_exit_time: Estimate,
     /// `--check-dt`: the same point at dt/2 (continuous only), or `null`.
     pub dt_check: Option<crate::claims::DtCheck>,
+    /// t and bootstrap intervals (uncensored points), Kaplan–Meier median, Exp(1) test.
+    pub statistics: crate::claims::PointStatistics,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -299,6 +299,35 @@ pub fn render_markdown(r: &Report) -> String {
         );
     }
 
+    let _ = writeln!(s, "\nFurther statistics of the exit times (level {}): t and bootstrap intervals of the mean (uncensored points only), Kaplan–Meier median, and the Lilliefors-type test of τ/mean against Exp(1) (Monte Carlo p-value).\n", r.settings.confidence);
+    let _ = writeln!(s, "| # | mean, t interval | mean, bootstrap | median [interval] | Exp(1) test: KS distance, p-value |");
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    let iv_str = |e: &Option<crate::stats::Estimate>| {
+        e.as_ref().map_or("—".to_string(), |e| {
+            format!("{} [{}, {}]", est(e.estimate), est(e.lo), est(e.hi))
+        })
+    };
+    for (i, m) in r.monte_carlo.iter().enumerate() {
+        let st = &m.statistics;
+        let gof = st.exponential_gof.as_ref().map_or("—".to_string(), |g| {
+            format!(
+                "{}, p = {} ± {}",
+                est(g.statistic),
+                est(g.p_value),
+                est(g.p_value_se)
+            )
+        });
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            i + 1,
+            iv_str(&st.mean_t),
+            iv_str(&st.mean_bootstrap),
+            iv_str(&st.median),
+            gof
+        );
+    }
+
     let checks: Vec<_> = r
         .monte_carlo
         .iter()

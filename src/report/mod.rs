@@ -153,6 +153,7 @@ pub fn build(
                 start: p.start.clone(),
                 mean_exit_time: p.mean.clone(),
                 dt_check: p.dt_check.clone(),
+                statistics: p.statistics.clone(),
             })
             .collect(),
         claims: claims
