@@ -655,3 +655,29 @@ fn e13_reference_file_parses() {
         }
     }
 }
+
+#[test]
+fn prefactor_fit_recovers_exact_coefficients() {
+    // y = 0.3 + 1.7 x − 2.5 ln x exactly, tiny stated errors: exact V and b, tiny intervals.
+    let x: Vec<f64> = (0..7).map(|i| 4.0 + 1.1 * i as f64).collect();
+    let y: Vec<f64> = x.iter().map(|x| 0.3 + 1.7 * x - 2.5 * x.ln()).collect();
+    let se = vec![1e-9; 7];
+    let f = escapecert::stats::weighted_prefactor_fit(&x, &y, &se, 0.95).unwrap();
+    assert!(
+        (f.slope.estimate - 1.7).abs() < 1e-7,
+        "{}",
+        f.slope.estimate
+    );
+    assert!((f.log_coefficient.estimate + 2.5).abs() < 1e-6);
+    assert!((f.intercept.estimate - 0.3).abs() < 1e-5);
+    assert!(f.slope.contains(1.7) && f.slope.hi - f.slope.lo < 1e-6);
+    assert_eq!((f.dof, f.n_points), (4, 7));
+    // Too few points, non-positive x, collinear design: errors.
+    assert!(escapecert::stats::weighted_prefactor_fit(&x[..3], &y[..3], &se[..3], 0.95).is_err());
+    let mut xb = x.clone();
+    xb[0] = 0.0;
+    assert!(escapecert::stats::weighted_prefactor_fit(&xb, &y, &se, 0.95).is_err());
+    assert!(
+        escapecert::stats::weighted_prefactor_fit(&[2.0; 5], &[1.0; 5], &[0.1; 5], 0.95).is_err()
+    );
+}

@@ -55,34 +55,7 @@ pub fn weighted_slope(
     level: f64,
 ) -> Result<LinearFit, StatsError> {
     let alpha = alpha_of(level)?;
-    if x.len() != y.len() || x.len() != se.len() {
-        return Err(StatsError::LengthMismatch {
-            what: format!(
-                "x has {}, y has {}, se has {} values",
-                x.len(),
-                y.len(),
-                se.len()
-            ),
-        });
-    }
-    check_finite(x, "x")?;
-    check_finite(y, "y")?;
-    check_finite(se, "se")?;
-    if let Some(index) = se.iter().position(|&s| s <= 0.0) {
-        return Err(StatsError::NotPositive {
-            what: "se",
-            index,
-            value: se[index],
-        });
-    }
-    let n = x.len();
-    if n < 2 {
-        return Err(StatsError::TooFewPoints {
-            what: "straight-line fit",
-            needed: 2,
-            got: n,
-        });
-    }
+    let n = check_fit_inputs(x, y, se, "straight-line fit", 2)?;
 
     let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
     let sw: f64 = w.iter().sum();
@@ -148,6 +121,45 @@ pub fn weighted_slope(
     })
 }
 
+/// Checks the inputs of a weighted fit: equal lengths, finite values, `se > 0`, at least
+/// `needed` points; returns the number of points.
+fn check_fit_inputs(
+    x: &[f64],
+    y: &[f64],
+    se: &[f64],
+    what: &'static str,
+    needed: usize,
+) -> Result<usize, StatsError> {
+    if x.len() != y.len() || x.len() != se.len() {
+        return Err(StatsError::LengthMismatch {
+            what: format!(
+                "x has {}, y has {}, se has {} values",
+                x.len(),
+                y.len(),
+                se.len()
+            ),
+        });
+    }
+    check_finite(x, "x")?;
+    check_finite(y, "y")?;
+    check_finite(se, "se")?;
+    if let Some(index) = se.iter().position(|&s| s <= 0.0) {
+        return Err(StatsError::NotPositive {
+            what: "se",
+            index,
+            value: se[index],
+        });
+    }
+    if x.len() < needed {
+        return Err(StatsError::TooFewPoints {
+            what,
+            needed,
+            got: x.len(),
+        });
+    }
+    Ok(x.len())
+}
+
 /// Result of the fit with a log-prefactor term, `y = a + V x + b ln x`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PrefactorFit {
@@ -180,39 +192,12 @@ pub fn weighted_prefactor_fit(
     level: f64,
 ) -> Result<PrefactorFit, StatsError> {
     let alpha = alpha_of(level)?;
-    if x.len() != y.len() || x.len() != se.len() {
-        return Err(StatsError::LengthMismatch {
-            what: format!(
-                "x has {}, y has {}, se has {} values",
-                x.len(),
-                y.len(),
-                se.len()
-            ),
-        });
-    }
-    check_finite(x, "x")?;
-    check_finite(y, "y")?;
-    check_finite(se, "se")?;
-    let n = x.len();
-    if n < 4 {
-        return Err(StatsError::TooFewPoints {
-            what: "prefactor fit",
-            needed: 4,
-            got: n,
-        });
-    }
+    let n = check_fit_inputs(x, y, se, "prefactor fit", 4)?;
     if let Some(i) = x.iter().position(|&v| v <= 0.0) {
         return Err(StatsError::NotPositive {
             what: "x",
             index: i,
             value: x[i],
-        });
-    }
-    if let Some(i) = se.iter().position(|&v| v <= 0.0) {
-        return Err(StatsError::NotPositive {
-            what: "se",
-            index: i,
-            value: se[i],
         });
     }
     // Columns centred at the weighted means for conditioning.
