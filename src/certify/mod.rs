@@ -3,6 +3,7 @@
 //! V̄ (THEORY §3–§5). Each bound names its proof in `proofs/`.
 
 pub mod bnb;
+pub mod exit_time;
 pub mod minimizer;
 
 use crate::landscape::NoiseModel;
