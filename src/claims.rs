@@ -50,6 +50,20 @@ pub struct SweepPoint {
     pub dt_check: Option<DtCheck>,
     /// Further statistics of the exit times.
     pub statistics: PointStatistics,
+    /// Certified exact mean exit time (E13/E14) where a formula applies, else the reason.
+    pub exact: Option<Result<ExactMean, String>>,
+}
+
+/// A certified enclosure of the exact E[τ] of one continuous sweep point (THEORY E13/E14).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExactMean {
+    /// Enclosure of E[τ] (upper end +∞ when beyond the binary64 range).
+    pub lo: f64,
+    pub hi: f64,
+    /// Enclosure of ln E[τ].
+    pub ln_lo: f64,
+    pub ln_hi: f64,
+    pub method: String,
 }
 
 /// Further statistics of one point's exit times (THEORY §7).
@@ -172,12 +186,99 @@ pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<
             ));
         }
     }
-    let k = plans.len().max(1) as f64;
+    let exact_pts: Vec<usize> = (0..sweep.len())
+        .filter(|&i| matches!(sweep[i].exact, Some(Ok(_))))
+        .collect();
+    let k = (plans.len() + usize::from(!exact_pts.is_empty())).max(1) as f64;
     let level = 1.0 - (1.0 - confidence) / k;
-    plans
+    let mut claims: Vec<Claim> = plans
         .into_iter()
         .map(|(id, statement, pts, cb)| exponent_claim(id, statement, cert, sweep, &pts, cb, level))
-        .collect()
+        .collect();
+    if !exact_pts.is_empty() {
+        claims.push(exact_mean_claim(cert, sweep, &exact_pts, level));
+    }
+    claims
+}
+
+/// T5: the Monte Carlo mean exit time agrees with the certified exact E[τ] (E13/E14) at
+/// every point that has one. Each point's censored-exponential interval is recomputed at
+/// level 1 − (1 − `level`)/m for the m points (Bonferroni within the claim).
+fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level: f64) -> Claim {
+    let m = pts.len() as f64;
+    let point_level = 1.0 - (1.0 - level) / m;
+    let mut misses = Vec::new();
+    let mut worst = 0.0f64;
+    let mut widest: Option<Estimate> = None;
+    for &i in pts {
+        let Some(Ok(ex)) = &sweep[i].exact else {
+            continue;
+        };
+        let r = &sweep[i].result;
+        let Ok(e) =
+            crate::stats::censored_exponential_mean(&r.exit_times, &r.censor_times, point_level)
+        else {
+            continue;
+        };
+        if !e.overlaps(ex.lo, ex.hi) {
+            misses.push(format!(
+                "row {}: Monte Carlo [{:.5e}, {:.5e}] vs certified [{:.7e}, {:.7e}]",
+                i + 1,
+                e.lo,
+                e.hi,
+                ex.lo,
+                ex.hi
+            ));
+        }
+        // An interval without an upper end (no exits) is infinitely wide, never precise.
+        let rel = if e.hi.is_finite() && e.estimate.is_finite() && e.estimate > 0.0 {
+            (e.hi - e.lo) / (2.0 * e.estimate)
+        } else {
+            f64::INFINITY
+        };
+        if rel > worst || widest.is_none() {
+            worst = rel;
+            widest = Some(e);
+        }
+    }
+    let hyp = cert.hypotheses_hold();
+    let (verdict, reason) = if !misses.is_empty() {
+        (
+            Verdict::Fail,
+            format!(
+                "the Monte Carlo interval misses the certified E[τ] at {}",
+                misses.join("; ")
+            ),
+        )
+    } else if worst > MAX_RELATIVE_HALF_WIDTH {
+        (
+            Verdict::Inconclusive,
+            format!("every Monte Carlo interval overlaps the certified E[τ], but the widest has relative half-width {worst:.3} > {MAX_RELATIVE_HALF_WIDTH}"),
+        )
+    } else {
+        (
+            Verdict::Pass,
+            format!(
+                "at all {} points the Monte Carlo mean's interval (each at {} level) overlaps the certified exact E[τ]",
+                pts.len(),
+                percent(point_level)
+            ),
+        )
+    };
+    Claim {
+        id: "T5".into(),
+        statement: "the Monte Carlo mean exit time of continuous SGD agrees with the exact E[τ] (THEORY T5, E13/E14), certified by interval quadrature".into(),
+        verdict,
+        reason,
+        certified: None,
+        estimated: widest,
+        fit: None,
+        prefactor_fit: None,
+        model: String::new(),
+        hypotheses_certified: hyp,
+        points: pts.to_vec(),
+        excluded: Vec::new(),
+    }
 }
 
 fn exponent_claim(

@@ -1,8 +1,9 @@
 //! The pipeline: spec → landscape → certify / simulate → stats → claims → report.
 
 use crate::certify::{certify, Certified, CertifyError};
-use crate::claims::{evaluate, DtCheck, PointStatistics, SweepPoint};
+use crate::claims::{evaluate, DtCheck, ExactMean, PointStatistics, SweepPoint};
 use crate::landscape::Problem;
+use crate::landscape::{Domain, Landscape, QuadraticHessian};
 use crate::report::{self, json, ReportError};
 use crate::simulate::{
     simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig, SimError, SimResult,
@@ -294,6 +295,9 @@ fn run_point(
         }
     };
     let statistics = point_statistics(&result, mc.confidence, seed);
+    let exact = (p.dynamics == Dynamics::Continuous)
+        .then(|| exact_mean(problem, cert, p, sigma))
+        .flatten();
     if !opts.quiet {
         eprintln!(
             "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",
@@ -355,7 +359,55 @@ fn run_point(
         mean,
         dt_check,
         statistics,
+        exact,
     })
+}
+
+/// The certified exact E[τ] of a continuous point where E13 (1-D, interval domain, any
+/// start) or E14 (quadratic built-in λI, ball centred at 0, start at 0) applies.
+fn exact_mean(
+    problem: &Problem,
+    cert: &Certified,
+    p: &PointPlan,
+    sigma: f64,
+) -> Option<Result<ExactMean, String>> {
+    use crate::certify::exit_time::{
+        mean_exit_time_interval, mean_exit_time_radial, DEFAULT_MAX_CELLS, DEFAULT_REL_TOL,
+    };
+    use crate::num::point;
+    use inari::Interval;
+    let eps2 = point(p.eta) / point(p.batch as f64) * point(sigma).sqr();
+    let r = match (&cert.domain, &problem.landscape) {
+        (Domain::Interval { lo, hi }, l) => {
+            // Start at the minimiser: the result holds for every θ* in the certified box.
+            let x0: Interval = if p.start == cert.start {
+                cert.minimizer.x[0]
+            } else {
+                point(p.start[0])
+            };
+            mean_exit_time_interval(l, *lo, *hi, x0, eps2, DEFAULT_REL_TOL, DEFAULT_MAX_CELLS)
+        }
+        (
+            Domain::Ball { center, radius },
+            l @ Landscape::Quadratic {
+                hessian: QuadraticHessian::Scaled(_),
+                ..
+            },
+        ) if center.iter().all(|&c| c == 0.0) && p.start.iter().all(|&c| c == 0.0) => {
+            mean_exit_time_radial(l, *radius, eps2, DEFAULT_REL_TOL, DEFAULT_MAX_CELLS)
+        }
+        _ => return None,
+    };
+    Some(
+        r.map(|e| ExactMean {
+            lo: e.mean.inf(),
+            hi: e.mean.sup(),
+            ln_lo: e.ln_mean.inf(),
+            ln_hi: e.ln_mean.sup(),
+            method: e.method,
+        })
+        .map_err(|e| e.to_string()),
+    )
 }
 
 /// Resamples and simulations of the bootstrap and of the exponential-law test.

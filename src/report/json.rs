@@ -114,6 +114,10 @@ pub struct MonteCarloPoint {
     pub dt_check: Option<crate::claims::DtCheck>,
     /// t and bootstrap intervals (uncensored points), Kaplan–Meier median, Exp(1) test.
     pub statistics: crate::claims::PointStatistics,
+    /// Certified exact E[τ] (E13/E14), `null` where no formula applies.
+    pub mean_exit_time_exact: Option<crate::claims::ExactMean>,
+    /// Why the exact E[τ] could not be certified at this point, if it was attempted.
+    pub mean_exit_time_exact_error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -80,6 +80,12 @@ pub fn fmt_enclosure(b: &Bounds) -> String {
     format!("[{}, {}]", fmt_lower(b.lo), fmt_upper(b.hi))
 }
 
+/// A level as a percentage without trailing zeros.
+fn pct(level: f64) -> String {
+    let p = format!("{:.4}", 100.0 * level);
+    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
+}
+
 fn est(x: f64) -> String {
     if !x.is_finite() {
         return format!("{x}");
@@ -114,11 +120,11 @@ pub fn render_markdown(r: &Report) -> String {
         });
         let e = c.estimated.as_ref().map_or("—".to_string(), |e| {
             format!(
-                "{} [{}, {}] ({}% level, {} points)",
+                "{} [{}, {}] ({} level, n = {})",
                 est(e.estimate),
                 est(e.lo),
                 est(e.hi),
-                100.0 * e.level,
+                pct(e.level),
                 e.n
             )
         });
@@ -276,13 +282,13 @@ pub fn render_markdown(r: &Report) -> String {
         s,
         "Mean exit times with censored-exponential χ² intervals (THEORY §7); censored runs count as censored, never as exits.\n"
     );
-    let _ = writeln!(s, "| # | dynamics | η | B | κ² | trials | exits | censored | mean exit time | interval | level | unit |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "| # | dynamics | η | B | κ² | trials | exits | censored | mean exit time | interval | level | unit | certified exact E[τ] |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (row, m) in r.monte_carlo.iter().enumerate() {
         let e = &m.mean_exit_time;
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | [{}, {}] | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | [{}, {}] | {} | {} | {} |",
             row + 1,
             m.dynamics,
             m.eta,
@@ -295,7 +301,13 @@ pub fn render_markdown(r: &Report) -> String {
             est(e.lo),
             est(e.hi),
             e.level,
-            m.unit
+            m.unit,
+            m.mean_exit_time_exact
+                .as_ref()
+                .map_or("—".to_string(), |x| fmt_enclosure(&Bounds {
+                    lo: x.lo,
+                    hi: x.hi
+                }))
         );
     }
 

@@ -154,6 +154,8 @@ pub fn build(
                 mean_exit_time: p.mean.clone(),
                 dt_check: p.dt_check.clone(),
                 statistics: p.statistics.clone(),
+                mean_exit_time_exact: p.exact.clone().and_then(|r| r.ok()),
+                mean_exit_time_exact_error: p.exact.clone().and_then(|r| r.err()),
             })
             .collect(),
         claims: claims
