@@ -138,6 +138,8 @@ pub enum LandscapeSpec {
     },
     /// Styblinski–Tang, ½ Σ (θ_i⁴ − 16θ_i² + 5θ_i).
     StyblinskiTang { dim: usize },
+    /// The Müller–Brown potential in 2-D (Müller & Brown 1979).
+    MullerBrown,
 }
 
 /// The domain D.
@@ -466,13 +468,32 @@ impl Spec {
                     })?;
                     LandscapeSpec::StyblinskiTang { dim }
                 }
+                "muller_brown" => {
+                    if l.sharpness.is_some() || l.hessian.is_some() {
+                        return Err(SpecError::new(
+                            f,
+                            "landscape",
+                            "`sharpness` and `hessian` belong to builtin = \"quadratic\"",
+                        ));
+                    }
+                    if let Some(d) = dim {
+                        if d != 2 {
+                            return Err(SpecError::new(
+                                f,
+                                "landscape.dim",
+                                format!("the Müller–Brown potential is 2-D, got dim = {d}"),
+                            ));
+                        }
+                    }
+                    LandscapeSpec::MullerBrown
+                }
                 other => {
                     return Err(SpecError::new(
                         f,
                         "landscape.builtin",
                         format!(
-                        "unknown builtin `{other}`; expected \"quadratic\" or \"styblinski_tang\""
-                    ),
+                            "unknown builtin `{other}`; expected \"quadratic\", \"styblinski_tang\" or \"muller_brown\""
+                        ),
                     ))
                 }
             },

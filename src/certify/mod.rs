@@ -174,7 +174,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
 
     let hypotheses = vec![
         check_h1(l, &domain, x, spec.max_boxes, &mut boxes),
-        check_h2(l, &problem.noise, &bbox),
+        check_h2(l, &problem.noise, &domain),
     ];
     proofs.push("proofs/hypothesis-h1.md".into());
 
@@ -468,18 +468,53 @@ fn check_h1(
     }
 }
 
-/// Certified bounds on the spectrum of Σ over D̄ (its bounding box): `(λ_min lower bound,
-/// λ_max upper bound)`, or `None` when the enclosure fails.
-fn noise_spectrum(l: &Landscape, noise: &NoiseModel, bbox: &[Interval]) -> Option<(f64, f64)> {
+/// Certified bounds on the spectrum of Σ over D̄: `(λ_min lower bound, λ_max upper bound)`,
+/// or `None` when an enclosure fails. A constant Σ is enclosed once; a state-dependent Σ
+/// by bisecting the bounding box of D̄ (boxes outside a ball domain are dropped) until
+/// each box's λ_min bound is positive or the budget [`NOISE_MAX_BOXES`] is spent; the
+/// bounds are the extremes over the final boxes, which cover D̄.
+fn noise_spectrum(l: &Landscape, noise: &NoiseModel, domain: &Domain) -> Option<(f64, f64)> {
+    let bbox = domain.bounding_box();
     let d = bbox.len();
-    let mut sig = vec![point(0.0); d * d];
-    noise.covariance(l, bbox, &mut sig);
-    let e = sym_eig_bounds(&sig, d)?;
-    Some((e.min.inf(), e.max.sup()))
+    let eig = |b: &[Interval]| {
+        let mut sig = vec![point(0.0); d * d];
+        noise.covariance(l, b, &mut sig);
+        sym_eig_bounds(&sig, d)
+    };
+    if noise.is_constant() {
+        let e = eig(&bbox)?;
+        return Some((e.min.inf(), e.max.sup()));
+    }
+    let mut stack = vec![bbox];
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut boxes = 0usize;
+    while let Some(b) = stack.pop() {
+        if let Domain::Ball { center, radius } = domain {
+            if bnb::dist2(&b, center).inf() > point(*radius).sqr().sup() {
+                continue;
+            }
+        }
+        boxes += 1;
+        let e = eig(&b);
+        let ok = e.is_some_and(|e| e.min.inf() > 0.0);
+        if !ok && boxes + stack.len() < NOISE_MAX_BOXES {
+            let (b1, b2) = bnb::bisect(&b);
+            stack.push(b1);
+            stack.push(b2);
+            continue;
+        }
+        let e = e?;
+        lo = lo.min(e.min.inf());
+        hi = hi.max(e.max.sup());
+    }
+    Some((lo, hi))
 }
 
+/// Box budget for enclosing the spectrum of a state-dependent Σ over D̄.
+pub const NOISE_MAX_BOXES: usize = 4096;
+
 /// (H2): Σ uniformly positive definite and Lipschitz on D̄ (THEORY §3).
-fn check_h2(l: &Landscape, noise: &NoiseModel, bbox: &[Interval]) -> Hypothesis {
+fn check_h2(l: &Landscape, noise: &NoiseModel, domain: &Domain) -> Hypothesis {
     let h = |holds: bool, detail: String| Hypothesis {
         name: "H2".into(),
         holds,
@@ -490,11 +525,11 @@ fn check_h2(l: &Landscape, noise: &NoiseModel, bbox: &[Interval]) -> Hypothesis 
             *sigma > 0.0,
             format!("Σ = σ²I with σ = {sigma} > 0 is constant: λ_min(Σ) = σ² > 0 and Lipschitz"),
         ),
-        _ => match noise_spectrum(l, noise, bbox) {
+        _ => match noise_spectrum(l, noise, domain) {
             Some((lo, _)) if lo > 0.0 => h(
                 true,
                 format!(
-                    "λ_min(Σ(θ)) ≥ {lo:.6e} > 0 on D̄ (interval eigenvalue bounds over its bounding box); Σ is {} on D̄",
+                    "λ_min(Σ(θ)) ≥ {lo:.6e} > 0 on D̄ (interval eigenvalue bounds over boxes covering D̄); Σ is {} on D̄",
                     if noise.is_constant() { "constant" } else { "C¹ (∇²L is), hence Lipschitz" }
                 ),
             ),
@@ -627,9 +662,8 @@ fn continuous_barrier(
 ) -> (Bound, Steepness) {
     let h1 = hypotheses.first().is_some_and(|h| h.holds);
     let d = l.dim();
-    let bbox = domain.bounding_box();
     // Steepness: Rayleigh bounds over D̄, and point values at the exit point.
-    let spec_bounds = noise_spectrum(l, noise, &bbox);
+    let spec_bounds = noise_spectrum(l, noise, domain);
     let (s_minus, s_plus, s_method) = match (noise.isotropic_sigma(), spec_bounds) {
         (Some(sigma), _) => {
             let s = point(1.0) / point(sigma).sqr();

@@ -197,6 +197,16 @@ impl Landscape {
     }
 }
 
+/// The Müller–Brown potential (Müller & Brown, Theor. Chim. Acta 53, 1979):
+/// Σ_k A_k exp(a_k (x−x_k)² + b_k (x−x_k)(y−y_k) + c_k (y−y_k)²) with
+/// A = (−200, −100, −170, 15), a = (−1, −1, −6.5, 0.7), b = (0, 0, 11, 0.6),
+/// c = (−10, −10, −6.5, 0.7), x_k = (1, 0, −0.5, −1), y_k = (0, 0.5, 1.5, 1); x = x1, y = x2.
+/// Built as an expression so that its decimal constants are enclosed rigorously.
+pub const MULLER_BROWN: &str = "-200*exp(-(x1-1)^2 - 10*x2^2) \
+    - 100*exp(-x1^2 - 10*(x2-0.5)^2) \
+    - 170*exp(-6.5*(x1+0.5)^2 + 11*(x1+0.5)*(x2-1.5) - 6.5*(x2-1.5)^2) \
+    + 15*exp(0.7*(x1+1)^2 + 0.6*(x1+1)*(x2-1) + 0.7*(x2-1)^2)";
+
 /// The landscape and start guess a spec describes (dimensions checked).
 #[derive(Clone, Debug)]
 pub struct Problem {
@@ -231,6 +241,10 @@ impl Problem {
                 },
             },
             LandscapeSpec::StyblinskiTang { dim } => Landscape::StyblinskiTang { dim: *dim },
+            LandscapeSpec::MullerBrown => Landscape::Expr(
+                Tape::parse(MULLER_BROWN, Some(2))
+                    .expect("the built-in Müller–Brown expression parses"),
+            ),
         };
         let d = landscape.dim();
         let guess = match (&spec.guess, landscape.known_minimizer()) {
