@@ -290,7 +290,9 @@ fn ball_depth(
     }
     let mut nboxes = 0;
     let mut upper = (point(best.0) - lstar).sup();
-    if d <= BNB_MAX_DIM {
+    // The sphere search only when the Taylor bound has not already closed the gap.
+    let gap_closed = upper - lower <= SPHERE_REL_TOL * (1.0 + upper.abs());
+    if d <= BNB_MAX_DIM && !gap_closed {
         let sm = bnb::sphere_min(l, c, r, best.clone(), max_boxes, SPHERE_REL_TOL);
         nboxes = sm.boxes;
         let blo = (point(sm.lower) - lstar).inf();
