@@ -1,25 +1,36 @@
 //! Throughput of the Monte Carlo simulator in particle-steps per second (one particle-step
-//! = one update of one trajectory, gradient and exit test included).
+//! = one update of one trajectory; gradient, exit test, Brownian-bridge correction and
+//! bookkeeping included).
 //!
 //! The problems are those of `/work/shared/bench/peers` (README there), so the numbers
-//! compare with its NumPy, PyTorch and hand-written Rust loops:
+//! compare with its NumPy, PyTorch and hand-written Rust loops (`benches/peers.sh` runs
+//! them side by side and prints the ratios; `benches/peers.md` has today's table):
 //! - `dw`: 1-D double well L = x⁴/4 − x²/2 (an expression landscape, evaluated by the
 //!   tape), start −1, exit at x > 0, κσ = 0.40, dt = 0.01 (mean exit ≈ 6·10³ steps);
 //! - `quad`: d = 100, L = (3/2)|θ|² (built-in quadratic), start 0, exit at |θ| > 0.1,
-//!   κσ = 0.020, dt = 0.01 (mean exit ≈ 3·10³ steps);
-//! - `ou1d_builtin` / `ou1d_tape`: L = x²/2 as the built-in quadratic and as the
+//!   κσ = 0.020, dt = 0.01 (mean exit ≈ 1.6·10³ steps with the bridge correction, which
+//!   also counts the crossings between grid points);
+//! - `ou1d/builtin`, `ou1d/tape`: L = x²/2 as the built-in quadratic and as the
 //!   expression "x^2/2", a fixed number of steps (`sample_positions`), which isolates the
-//!   cost of the tape against a closed-form gradient.
+//!   cost of the tape against a closed-form gradient;
+//! - `normals`: the lane generator of standard normals (xoshiro256++ and the ziggurat of
+//!   `rand_distr`, 4 lanes per AVX2 instruction) against `rand_distr` one at a time, in
+//!   normals per second.
 //!
-//! Each simulation is seeded, so every iteration does the same work; the element count is
-//! the run's `total_steps`, measured once before timing. Runs on a 1-thread rayon pool
-//! (comparable to the peers' single-thread loops) and on a pool with all cores.
+//! Both exit problems run with `bridge = true`, as `escapecert verify` does. Each
+//! simulation is seeded, so every iteration does the same work; the element count is the
+//! run's `total_steps`, measured once before timing. Runs on a 1-thread rayon pool (per
+//! core, comparable to the peers' single-thread loops) and on a 2-thread pool.
 //!
-//! `cargo bench --bench simulate` (about a minute).
+//! `cargo bench --bench simulate` (about a minute; `ESCAPECERT_BENCH_QUICK=1` for a
+//! shorter, noisier run).
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use escapecert::landscape::{Domain, Landscape, QuadraticHessian, Tape};
-use escapecert::simulate::{sample_positions, simulate, Dynamics, Noise, SimConfig};
+use escapecert::simulate::{
+    lane_normals_probe, sample_positions, simulate, Dynamics, Noise, SimConfig,
+};
+use rand::{Rng, SeedableRng};
 use std::time::Duration;
 
 struct Problem {
@@ -41,7 +52,8 @@ fn continuous(trials: usize, start: Vec<f64>) -> SimConfig {
         max_steps: 100_000_000,
         dt: 0.01,
         start,
-        bridge: false,
+        bridge: true,
+        shard: Default::default(),
     }
 }
 
@@ -52,7 +64,7 @@ fn problems() -> Vec<Problem> {
             landscape: Landscape::Expr(Tape::parse("x^4/4 - x^2/2", None).unwrap()),
             domain: Domain::Interval { lo: -1e9, hi: 0.0 },
             noise: Noise::Isotropic { sigma: 0.40 },
-            cfg: continuous(64, vec![-1.0]),
+            cfg: continuous(1024, vec![-1.0]),
         },
         Problem {
             name: "quad",
@@ -65,15 +77,25 @@ fn problems() -> Vec<Problem> {
                 radius: 0.1,
             },
             noise: Noise::Isotropic { sigma: 0.020 },
-            cfg: continuous(32, vec![0.0; 100]),
+            cfg: continuous(256, vec![0.0; 100]),
         },
     ]
 }
 
+fn quick() -> bool {
+    std::env::var_os("ESCAPECERT_BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Measurement time per benchmark.
+fn seconds(normal: u64) -> Duration {
+    Duration::from_secs(if quick() { 1.max(normal / 2) } else { normal })
+}
+
+/// 1 and 2 threads (the scaling target), or just 1 on a single core.
 fn thread_counts() -> Vec<usize> {
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
     if all > 1 {
-        vec![1, all]
+        vec![1, 2]
     } else {
         vec![1]
     }
@@ -92,9 +114,10 @@ fn exit_times(c: &mut Criterion) {
             .unwrap()
             .total_steps;
         let mut group = c.benchmark_group(p.name);
-        group
-            .sample_size(10)
-            .measurement_time(Duration::from_secs(4));
+        group.sample_size(10).measurement_time(seconds(4));
+        if quick() {
+            group.warm_up_time(Duration::from_millis(500));
+        }
         group.throughput(Throughput::Elements(steps));
         for threads in thread_counts() {
             let pool = pool(threads);
@@ -117,13 +140,11 @@ fn exit_times(c: &mut Criterion) {
 }
 
 fn tape_overhead(c: &mut Criterion) {
-    let (trials, steps) = (64usize, 10_000u64);
+    let (trials, steps) = (256usize, 10_000u64);
     let cfg = continuous(trials, vec![0.0]);
     let noise = Noise::Isotropic { sigma: 0.5 };
     let mut group = c.benchmark_group("ou1d");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(3));
+    group.sample_size(10).measurement_time(seconds(3));
     group.throughput(Throughput::Elements(trials as u64 * steps));
     let one = pool(1);
     for (name, landscape) in [
@@ -147,5 +168,33 @@ fn tape_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, exit_times, tape_overhead);
+fn normals(c: &mut Criterion) {
+    let n = 1usize << 20;
+    let mut group = c.benchmark_group("normals");
+    group.sample_size(10).measurement_time(seconds(2));
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function("lanes4", |b| {
+        b.iter(|| lane_normals_probe::<4>(black_box(n / 4), 128))
+    });
+    group.bench_function("lanes16", |b| {
+        b.iter(|| lane_normals_probe::<16>(black_box(n / 16), 1))
+    });
+    group.bench_function("rand_distr", |b| {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut buf = vec![0.0f64; 512];
+        b.iter(|| {
+            let mut acc = 0.0;
+            for _ in 0..n / buf.len() {
+                for v in buf.iter_mut() {
+                    *v = rng.sample(rand_distr::StandardNormal);
+                }
+                acc += buf[0];
+            }
+            acc
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, exit_times, tape_overhead, normals);
 criterion_main!(benches);

@@ -243,6 +243,7 @@ fn run_point(
         dt: mc.dt,
         start: p.start.clone(),
         bridge: true,
+        shard: Default::default(),
     };
     let label = format!("{name} η = {} B = {}", p.eta, p.batch);
     let (result, mean, secs) = match mc.precision {

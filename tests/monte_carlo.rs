@@ -35,6 +35,7 @@ fn config(kappa2: f64, trials: usize, seed: u64, dt: f64, start: f64, bridge: bo
         dt,
         start: vec![start],
         bridge,
+        shard: Default::default(),
     }
 }
 

@@ -9,8 +9,8 @@
 
 use escapecert::landscape::{Domain, Landscape, QuadraticHessian, Tape};
 use escapecert::simulate::{
-    sample_positions, simulate, simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig,
-    SimError, SimResult, Unit,
+    merge_results, sample_positions, simulate, simulate_with_progress, trajectory_rng, Dynamics,
+    Noise, Shard, SimConfig, SimError, SimResult, Unit,
 };
 use rand::RngCore;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
@@ -51,6 +51,7 @@ fn config(
         dt,
         start: vec![0.0],
         bridge: false,
+        shard: Default::default(),
     }
 }
 
@@ -227,6 +228,226 @@ fn progress_is_called_once_per_trajectory() {
     seen.sort_unstable();
     assert_eq!(calls.into_inner(), 37);
     assert_eq!(seen, (1..=37).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------- (1b) shards
+
+/// A continuous double-well run with the bridge correction (exits, bridge crossings and
+/// censoring), as one run or one shard of it.
+fn dw_bridge_run(seed: u64, shard: Shard) -> SimResult {
+    let mut cfg = config(Dynamics::Continuous, 1.0, 1, 0.01, 301, seed);
+    cfg.start = vec![-1.0];
+    cfg.max_steps = 3_000;
+    cfg.bridge = true;
+    cfg.shard = shard;
+    simulate(
+        &double_well(),
+        &Domain::Interval { lo: -10.0, hi: 0.0 },
+        &Noise::Isotropic { sigma: 0.6 },
+        &cfg,
+    )
+    .unwrap()
+}
+
+/// A discrete 3-D quadratic leaving a ball, as one run or one shard of it.
+fn ball_shard_run(seed: u64, shard: Shard) -> SimResult {
+    let mut cfg = config(Dynamics::Discrete, 0.1, 2, 0.0, 200, seed);
+    cfg.start = vec![0.0; 3];
+    cfg.max_steps = 100;
+    cfg.shard = shard;
+    let domain = Domain::Ball {
+        center: vec![0.0; 3],
+        radius: 0.35,
+    };
+    simulate(
+        &quadratic(3, 2.0),
+        &domain,
+        &Noise::Isotropic { sigma: 1.0 },
+        &cfg,
+    )
+    .unwrap()
+}
+
+fn shard(index: u64, count: u64) -> Shard {
+    Shard { index, count }
+}
+
+#[test]
+fn bridge_results_do_not_depend_on_thread_count() {
+    let one = run_in_pool(1, || dw_bridge_run(5, Shard::default()));
+    let two = run_in_pool(2, || dw_bridge_run(5, Shard::default()));
+    assert_eq!(one, two);
+    assert!(one.exits > 0 && one.censored > 0);
+    assert_eq!(one.outcomes.len(), one.trials);
+}
+
+/// Shards k/3 run trajectories k, k+3, …; merged in any order they are exactly the
+/// unsharded result (every field, times in trajectory-index order).
+#[test]
+fn merged_shards_equal_the_unsharded_run() {
+    for run in [dw_bridge_run as fn(u64, Shard) -> SimResult, ball_shard_run] {
+        let whole = run(9, Shard::default());
+        let parts: Vec<SimResult> = (0..3).map(|k| run(9, shard(k, 3))).collect();
+        // 301 = 3·100 + 1 and 200 = 3·66 + 2 trajectories: shards of unequal size.
+        let sizes: Vec<usize> = parts.iter().map(|p| p.trials).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), whole.trials);
+        assert!(sizes[0] > sizes[2], "{sizes:?}");
+        // Each shard's outcomes are the unsharded run's outcomes k, k+3, …
+        for (k, p) in parts.iter().enumerate() {
+            let want: Vec<_> = whole.outcomes.iter().skip(k).step_by(3).copied().collect();
+            assert_eq!(p.outcomes, want);
+        }
+        assert_eq!(merge_results(&parts).unwrap(), whole);
+        let reordered = [parts[2].clone(), parts[0].clone(), parts[1].clone()];
+        assert_eq!(merge_results(&reordered).unwrap(), whole);
+        // Two threads for the shards, one for the whole: still equal.
+        let parts2: Vec<SimResult> = (0..3)
+            .map(|k| run_in_pool(2, || run(9, shard(k, 3))))
+            .collect();
+        assert_eq!(merge_results(&parts2).unwrap(), whole);
+        // One shard of one is the whole run.
+        assert_eq!(merge_results(std::slice::from_ref(&whole)).unwrap(), whole);
+    }
+}
+
+/// More shards than trajectories: the surplus shards are empty and still merge.
+#[test]
+fn shards_may_be_empty() {
+    let run = |s: Shard| {
+        let mut cfg = config(Dynamics::Discrete, 0.5, 1, 0.0, 3, 4);
+        cfg.shard = s;
+        simulate(
+            &quadratic(1, 1.0),
+            &Domain::Interval { lo: -1.0, hi: 1.0 },
+            &Noise::Isotropic { sigma: 1.0 },
+            &cfg,
+        )
+        .unwrap()
+    };
+    let parts: Vec<SimResult> = (0..5).map(|k| run(shard(k, 5))).collect();
+    assert_eq!(parts[4].trials, 0);
+    assert!(parts[4].exit_times.is_empty() && parts[4].total_steps == 0);
+    assert_eq!(merge_results(&parts).unwrap(), run(Shard::default()));
+}
+
+#[test]
+fn merging_parts_of_different_runs_is_an_error() {
+    let parts: Vec<SimResult> = (0..3).map(|k| ball_shard_run(9, shard(k, 3))).collect();
+    let is_merge_error = |r: Result<SimResult, SimError>, what: &str| match r {
+        Err(SimError::Merge(m)) => m,
+        other => panic!("{what}: expected a merge error, got {other:?}"),
+    };
+    // Missing and repeated shards.
+    let m = is_merge_error(merge_results(&parts[..2]), "missing");
+    assert!(m.contains("2/3 is missing"), "{m}");
+    let m = is_merge_error(
+        merge_results(&[parts[0].clone(), parts[1].clone(), parts[1].clone()]),
+        "twice",
+    );
+    assert!(m.contains("missing") || m.contains("twice"), "{m}");
+    let m = is_merge_error(
+        merge_results(&[
+            parts[0].clone(),
+            parts[1].clone(),
+            parts[2].clone(),
+            parts[1].clone(),
+        ]),
+        "overlap",
+    );
+    assert!(m.contains("1/3 is given twice"), "{m}");
+    is_merge_error(merge_results(&[]), "no parts");
+    // Another seed, another configuration, another problem, another split.
+    let other_seed = ball_shard_run(10, shard(2, 3));
+    let m = is_merge_error(
+        merge_results(&[parts[0].clone(), parts[1].clone(), other_seed]),
+        "seed",
+    );
+    assert!(m.contains("different configurations"), "{m}");
+    let mut other_cap = parts[2].clone();
+    other_cap.config.max_steps += 1;
+    is_merge_error(
+        merge_results(&[parts[0].clone(), parts[1].clone(), other_cap]),
+        "max_steps",
+    );
+    let mut other_problem = parts[2].clone();
+    other_problem.problem = dw_bridge_run(9, shard(2, 3)).problem;
+    let m = is_merge_error(
+        merge_results(&[parts[0].clone(), parts[1].clone(), other_problem]),
+        "problem",
+    );
+    assert!(m.contains("another problem"), "{m}");
+    let quarter = ball_shard_run(9, shard(2, 4));
+    let m = is_merge_error(
+        merge_results(&[parts[0].clone(), parts[1].clone(), quarter]),
+        "split",
+    );
+    assert!(m.contains("split into 4"), "{m}");
+    // A part whose records do not match its times or totals.
+    let mut tampered = parts[1].clone();
+    tampered.outcomes.pop();
+    is_merge_error(
+        merge_results(&[parts[0].clone(), tampered, parts[2].clone()]),
+        "records",
+    );
+    let mut tampered = parts[1].clone();
+    tampered.exit_times[0] *= 2.0;
+    is_merge_error(
+        merge_results(&[parts[0].clone(), tampered, parts[2].clone()]),
+        "times",
+    );
+    // Different noise is another problem too.
+    let mut cfg = parts[0].config.clone();
+    cfg.shard = shard(0, 3);
+    let noisier = simulate(
+        &quadratic(3, 2.0),
+        &Domain::Ball {
+            center: vec![0.0; 3],
+            radius: 0.35,
+        },
+        &Noise::Isotropic { sigma: 1.1 },
+        &cfg,
+    )
+    .unwrap();
+    is_merge_error(
+        merge_results(&[noisier, parts[1].clone(), parts[2].clone()]),
+        "noise",
+    );
+}
+
+#[test]
+fn shards_parse_print_and_validate() {
+    assert_eq!("2/8".parse::<Shard>().unwrap(), shard(2, 8));
+    assert_eq!(" 0 / 1 ".parse::<Shard>().unwrap(), Shard::default());
+    assert_eq!(shard(3, 5).to_string(), "3/5");
+    for bad in ["3/3", "1/0", "x/2", "2", "-1/2", "1/2/3", ""] {
+        assert!(
+            matches!(bad.parse::<Shard>(), Err(SimError::InvalidShard { .. })),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(shard(0, 3).len(301), 101);
+    assert_eq!(shard(2, 3).len(301), 100);
+    assert_eq!(shard(4, 5).len(3), 0);
+    assert_eq!(shard(2, 3).trajectory(10), 32);
+    let mut cfg = config(Dynamics::Discrete, 0.5, 1, 0.0, 10, 1);
+    cfg.shard = shard(3, 3);
+    let err = simulate(
+        &quadratic(1, 1.0),
+        &huge_interval(),
+        &Noise::Isotropic { sigma: 1.0 },
+        &cfg,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "shard 3/3: expected k/n with n ≥ 1 and 0 ≤ k < n"
+    );
+    // A config without a shard (older JSON) is the whole run.
+    let mut json: serde_json::Value =
+        serde_json::to_value(config(Dynamics::Discrete, 0.5, 1, 0.0, 10, 1)).unwrap();
+    json.as_object_mut().unwrap().remove("shard");
+    let back: SimConfig = serde_json::from_value(json).unwrap();
+    assert_eq!(back.shard, Shard::default());
 }
 
 // ---------------------------------------------------------------- (2) censoring

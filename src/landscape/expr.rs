@@ -77,6 +77,8 @@ pub struct Tape {
 pub struct Scratch<S> {
     vals: Vec<S>,
     adj: Vec<S>,
+    /// One bit per node: its adjoint has been written in the current reverse sweep.
+    touched: Vec<u64>,
 }
 
 impl<S> Scratch<S> {
@@ -84,6 +86,52 @@ impl<S> Scratch<S> {
         Scratch {
             vals: Vec::new(),
             adj: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+}
+
+/// The adjoints of a reverse sweep with their written-bits (see [`Tape::gradient`]).
+struct Adjoints<'a, S> {
+    adj: &'a mut [S],
+    touched: &'a mut [u64],
+}
+
+impl<S: Scalar> Adjoints<'_, S> {
+    #[inline(always)]
+    fn written(&self, i: usize) -> bool {
+        self.touched[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    /// The adjoint of node `i` (zero when nothing was written).
+    #[inline(always)]
+    fn get(&self, i: usize) -> S {
+        if self.written(i) {
+            self.adj[i]
+        } else {
+            S::zero()
+        }
+    }
+
+    /// adj[i] += c.
+    #[inline(always)]
+    fn add(&mut self, i: usize, c: S) {
+        if self.written(i) {
+            self.adj[i] = self.adj[i] + c;
+        } else {
+            self.adj[i] = c;
+            self.touched[i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    /// adj[i] −= c.
+    #[inline(always)]
+    fn sub(&mut self, i: usize, c: S) {
+        if self.written(i) {
+            self.adj[i] = self.adj[i] - c;
+        } else {
+            self.adj[i] = -c;
+            self.touched[i / 64] |= 1 << (i % 64);
         }
     }
 }
@@ -225,6 +273,18 @@ impl Builder {
             Ast::Bin(op, x, y) => {
                 let i = self.emit(x)?;
                 let j = self.emit(y)?;
+                if *op == '/' {
+                    if let Node::Const(c) = self.nodes[j] {
+                        if let Some(r) = exact_reciprocal(c) {
+                            // x / 2^k is x · 2^−k exactly, in f64 and in interval
+                            // arithmetic (both round the same real number), and a
+                            // multiplication is several times cheaper than a division.
+                            // Node j is this literal's own node (no sharing).
+                            self.nodes[j] = Node::Const(r);
+                            return self.push(Node::Mul(i, j));
+                        }
+                    }
+                }
                 self.push(match op {
                     '+' => Node::Add(i, j),
                     '-' => Node::Sub(i, j),
@@ -234,6 +294,17 @@ impl Builder {
             }
         }
     }
+}
+
+/// `1/c` when `c` is an exactly known power of two whose reciprocal is a normal number,
+/// so that `x / c == x * (1/c)` for every f64 `x` and every interval.
+fn exact_reciprocal(c: Const) -> Option<Const> {
+    const MANTISSA: u64 = (1 << 52) - 1;
+    let exact = c.lo == c.mid && c.mid == c.hi;
+    let v = c.mid;
+    let r = 1.0 / v;
+    (exact && v.is_normal() && v.to_bits() & MANTISSA == 0 && r.is_normal())
+        .then(|| Const::exact(r))
 }
 
 /// Deepest nesting accepted (the AST is built recursively).
@@ -341,22 +412,30 @@ impl Tape {
         })
     }
 
+    /// Every node's value into `vals` (resized to the tape's length).
     fn forward<S: Scalar>(&self, x: &[S], vals: &mut Vec<S>) {
-        vals.clear();
-        for n in &self.nodes {
-            let v = match *n {
-                Node::Var(i) => x[i],
-                Node::Const(c) => S::from_const(c),
-                Node::Add(a, b) => vals[a] + vals[b],
-                Node::Sub(a, b) => vals[a] - vals[b],
-                Node::Mul(a, b) => vals[a] * vals[b],
-                Node::Div(a, b) => vals[a] / vals[b],
-                Node::Neg(a) => -vals[a],
-                Node::Powi(a, 2) => vals[a].sqr(),
-                Node::Powi(a, k) => vals[a].powi(k),
+        let n = self.nodes.len();
+        if vals.len() != n {
+            vals.clear();
+            vals.resize(n, S::zero());
+        }
+        for (k, node) in self.nodes.iter().enumerate() {
+            // Operands are earlier nodes: read `done`, write the first of `rest`.
+            let (done, rest) = vals.split_at_mut(k);
+            let out = &mut rest[0];
+            match *node {
+                Node::Var(i) => *out = x[i],
+                Node::Const(c) => *out = S::from_const(c),
+                Node::Add(a, b) => *out = done[a] + done[b],
+                Node::Sub(a, b) => *out = done[a] - done[b],
+                Node::Mul(a, b) => *out = done[a] * done[b],
+                Node::Div(a, b) => *out = done[a] / done[b],
+                Node::Neg(a) => *out = -done[a],
+                Node::Powi(a, 2) => *out = done[a].sqr(),
+                Node::Powi(a, k) => *out = done[a].powi(k),
                 Node::Call(f, a) => {
-                    let u = vals[a];
-                    match f {
+                    let u = done[a];
+                    *out = match f {
                         Func::Exp => u.exp(),
                         Func::Log => u.ln(),
                         Func::Sqrt => u.sqrt(),
@@ -365,8 +444,7 @@ impl Tape {
                         Func::Cos => u.cos(),
                     }
                 }
-            };
-            vals.push(v);
+            }
         }
     }
 
@@ -377,49 +455,95 @@ impl Tape {
     }
 
     /// L(x) and ∇L(x) by one forward and one reverse sweep.
+    ///
+    /// Adjoints are accumulated without a zeroed buffer: a bit per node records whether
+    /// its adjoint has received a contribution in this sweep; the first one is stored
+    /// (`c` instead of `0 + c`, `−c` instead of `0 − c`), later ones are added, and a node
+    /// that received none counts as zero. The values agree with accumulating into zeros
+    /// (up to the sign of zero intermediate adjoints, which cannot reach ∇L: its entries
+    /// start at +0 and only have adjoints added to them; as sets for intervals). Literal
+    /// constants take no part in the reverse sweep (their adjoints are never read).
     pub fn gradient<S: Scalar>(&self, x: &[S], g: &mut [S], scratch: &mut Scratch<S>) -> S {
         self.forward(x, &mut scratch.vals);
         let vals = &scratch.vals;
+        let n = vals.len();
         let adj = &mut scratch.adj;
-        adj.clear();
-        adj.resize(vals.len(), S::zero());
-        let last = vals.len() - 1;
-        adj[last] = S::one();
+        if adj.len() != n {
+            adj.clear();
+            adj.resize(n, S::zero());
+        }
+        let touched = &mut scratch.touched;
+        touched.clear();
+        touched.resize(n.div_ceil(64), 0);
+        let last = n - 1;
+        let mut sum = Adjoints { adj, touched };
+        sum.add(last, S::one());
         for gi in g.iter_mut() {
             *gi = S::zero();
         }
+        let nodes = &self.nodes[..n];
+        // Literal constants: nothing reads their adjoints, so none is ever written and the
+        // sweep skips them.
+        let live = |i: usize| !matches!(nodes[i], Node::Const(_));
         for k in (0..=last).rev() {
-            let w = adj[k];
-            match self.nodes[k] {
+            let node = nodes[k];
+            if !live(k) {
+                continue;
+            }
+            let w = sum.get(k);
+            match node {
                 Node::Var(i) => g[i] = g[i] + w,
                 Node::Const(_) => {}
                 Node::Add(a, b) => {
-                    adj[a] = adj[a] + w;
-                    adj[b] = adj[b] + w;
+                    if live(a) {
+                        sum.add(a, w);
+                    }
+                    if live(b) {
+                        sum.add(b, w);
+                    }
                 }
                 Node::Sub(a, b) => {
-                    adj[a] = adj[a] + w;
-                    adj[b] = adj[b] - w;
+                    if live(a) {
+                        sum.add(a, w);
+                    }
+                    if live(b) {
+                        sum.sub(b, w);
+                    }
                 }
                 Node::Mul(a, b) => {
-                    adj[a] = adj[a] + w * vals[b];
-                    adj[b] = adj[b] + w * vals[a];
+                    if live(a) {
+                        sum.add(a, w * vals[b]);
+                    }
+                    if live(b) {
+                        sum.add(b, w * vals[a]);
+                    }
                 }
                 Node::Div(a, b) => {
                     // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −(a/b)/b
-                    adj[a] = adj[a] + w / vals[b];
-                    adj[b] = adj[b] - w * vals[k] / vals[b];
+                    if live(a) {
+                        sum.add(a, w / vals[b]);
+                    }
+                    if live(b) {
+                        sum.sub(b, w * vals[k] / vals[b]);
+                    }
                 }
-                Node::Neg(a) => adj[a] = adj[a] - w,
+                Node::Neg(a) => {
+                    if live(a) {
+                        sum.sub(a, w);
+                    }
+                }
                 Node::Powi(a, n) => {
-                    let d = match n {
-                        0 => S::zero(),
-                        1 => S::one(),
-                        2 => S::from_f64(2.0) * vals[a],
-                        _ => S::from_f64(n as f64) * vals[a].powi(n - 1),
-                    };
-                    adj[a] = adj[a] + w * d;
+                    if live(a) {
+                        let d = match n {
+                            0 => S::zero(),
+                            1 => S::one(),
+                            2 => S::from_f64(2.0) * vals[a],
+                            _ => S::from_f64(n as f64) * vals[a].powi(n - 1),
+                        };
+                        sum.add(a, w * d);
+                    }
                 }
+                Node::Call(_, a) if !live(a) => {}
                 Node::Call(f, a) => {
                     let u = vals[a];
                     let d = match f {
@@ -430,7 +554,7 @@ impl Tape {
                         Func::Sin => u.cos(),
                         Func::Cos => -u.sin(),
                     };
-                    adj[a] = adj[a] + w * d;
+                    sum.add(a, w * d);
                 }
             }
         }
@@ -505,5 +629,164 @@ impl Tape {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::num::lanes::Lanes;
+
+    /// The reverse sweep as first written: adjoints accumulated into a zeroed buffer,
+    /// constants included.
+    fn gradient_zero_initialised<S: Scalar>(t: &Tape, x: &[S], g: &mut [S]) -> S {
+        let mut vals = Vec::new();
+        t.forward(x, &mut vals);
+        let mut adj = vec![S::zero(); vals.len()];
+        let last = vals.len() - 1;
+        adj[last] = S::one();
+        g.iter_mut().for_each(|v| *v = S::zero());
+        for k in (0..=last).rev() {
+            let w = adj[k];
+            match t.nodes[k] {
+                Node::Var(i) => g[i] = g[i] + w,
+                Node::Const(_) => {}
+                Node::Add(a, b) => {
+                    adj[a] = adj[a] + w;
+                    adj[b] = adj[b] + w;
+                }
+                Node::Sub(a, b) => {
+                    adj[a] = adj[a] + w;
+                    adj[b] = adj[b] - w;
+                }
+                Node::Mul(a, b) => {
+                    adj[a] = adj[a] + w * vals[b];
+                    adj[b] = adj[b] + w * vals[a];
+                }
+                Node::Div(a, b) => {
+                    adj[a] = adj[a] + w / vals[b];
+                    adj[b] = adj[b] - w * vals[k] / vals[b];
+                }
+                Node::Neg(a) => adj[a] = adj[a] - w,
+                Node::Powi(a, n) => {
+                    let d = match n {
+                        0 => S::zero(),
+                        1 => S::one(),
+                        2 => S::from_f64(2.0) * vals[a],
+                        _ => S::from_f64(n as f64) * vals[a].powi(n - 1),
+                    };
+                    adj[a] = adj[a] + w * d;
+                }
+                Node::Call(f, a) => {
+                    let u = vals[a];
+                    let d = match f {
+                        Func::Exp => vals[k],
+                        Func::Log => S::one() / u,
+                        Func::Sqrt => S::one() / (S::from_f64(2.0) * vals[k]),
+                        Func::Tanh => S::one() - vals[k].sqr(),
+                        Func::Sin => u.cos(),
+                        Func::Cos => -u.sin(),
+                    };
+                    adj[a] = adj[a] + w * d;
+                }
+            }
+        }
+        vals[last]
+    }
+
+    fn tapes() -> Vec<Tape> {
+        let mut v: Vec<Tape> = [
+            ("x^4/4 - x^2/2", None),
+            ("x^3/3 + 0.25*x - x^-2/8", None),
+            (
+                "log(1 + x1^2) + 0.3*sin(x2)*tanh(x1) + sqrt(1 + x2^2)/3 - exp(-x2^2) \
+                 + cos(x1*x2)/(2 + x1^2) - -x1/0.5 + (x1 - x2)^6 + x2^7/1024",
+                Some(2),
+            ),
+        ]
+        .iter()
+        .map(|(s, d)| Tape::parse(s, *d).unwrap())
+        .collect();
+        // A tape with shared nodes (parsing never makes one): x1·x2 used three times.
+        v.push(Tape {
+            nodes: vec![
+                Node::Var(0),
+                Node::Var(1),
+                Node::Mul(0, 1),
+                Node::Add(2, 0),
+                Node::Mul(3, 2),
+                Node::Const(Const::exact(3.0)),
+                Node::Div(4, 5),
+                Node::Sub(6, 2),
+                Node::Neg(7),
+                Node::Call(Func::Exp, 2),
+                Node::Add(8, 9),
+            ],
+            dim: 2,
+            source: "dag".into(),
+        });
+        v
+    }
+
+    /// Dividing by a power of two compiles to multiplying by its reciprocal.
+    #[test]
+    fn division_by_powers_of_two_becomes_multiplication() {
+        // 0.5 is a decimal literal with a (one-ulp) enclosure, not an exact constant; 3 is
+        // not a power of two.
+        let t = Tape::parse("x/4 + x/1024 + x/3 + x/0.5", None).unwrap();
+        let divs = t
+            .nodes
+            .iter()
+            .filter(|n| matches!(n, Node::Div(..)))
+            .count();
+        assert_eq!(divs, 2, "{:?}", t.nodes);
+        assert!(t.nodes.contains(&Node::Const(Const::exact(0.25))));
+        assert!(t.nodes.contains(&Node::Const(Const::exact(1.0 / 1024.0))));
+        assert_eq!(exact_reciprocal(Const::exact(2f64.powi(1023))), None);
+        assert_eq!(
+            exact_reciprocal(Const::exact(2f64.powi(-1022))),
+            Some(Const::exact(2f64.powi(1022)))
+        );
+    }
+
+    /// The sweep with written-bits equals accumulation into zeros: bitwise in f64 and in
+    /// lanes of f64, and as intervals, also on a tape with shared nodes.
+    #[test]
+    fn gradient_equals_zero_initialised_accumulation() {
+        let mut f = Scratch::<f64>::new();
+        let mut iv = Scratch::<Interval>::new();
+        let mut ln = Scratch::<Lanes<4>>::new();
+        for t in tapes() {
+            let d = t.dim;
+            for p in [0.3, -0.7, 1.9, 0.05] {
+                let x: Vec<f64> = (0..d).map(|i| p + 0.37 * i as f64).collect();
+                let (mut g, mut h) = (vec![0.0; d], vec![0.0; d]);
+                let v = t.gradient(&x, &mut g, &mut f);
+                let w = gradient_zero_initialised(&t, &x, &mut h);
+                assert_eq!(v.to_bits(), w.to_bits(), "{}", t.source);
+                for (a, b) in g.iter().zip(&h) {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{} at {x:?}", t.source);
+                }
+                let xi: Vec<Interval> = x.iter().map(|&v| crate::num::iv(v, v + 1e-3)).collect();
+                let (mut gi, mut hi) = (vec![Interval::EMPTY; d], vec![Interval::EMPTY; d]);
+                t.gradient(&xi, &mut gi, &mut iv);
+                gradient_zero_initialised(&t, &xi, &mut hi);
+                assert_eq!(gi, hi, "{}", t.source);
+                let xl: Vec<Lanes<4>> = x
+                    .iter()
+                    .map(|&v| Lanes([v, v * 0.5, -v, v + 1.0]))
+                    .collect();
+                let mut gl = vec![Lanes::splat(0.0); d];
+                t.gradient(&xl, &mut gl, &mut ln);
+                for l in 0..4 {
+                    let xs: Vec<f64> = xl.iter().map(|v| v.0[l]).collect();
+                    let mut gs = vec![0.0; d];
+                    gradient_zero_initialised(&t, &xs, &mut gs);
+                    for (a, b) in gl.iter().map(|v| v.0[l]).zip(&gs) {
+                        assert_eq!(a.to_bits(), b.to_bits(), "{} lane {l}", t.source);
+                    }
+                }
+            }
+        }
     }
 }

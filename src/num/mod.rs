@@ -11,6 +11,7 @@
 pub mod dual;
 pub mod elementary;
 pub mod imat;
+pub mod lanes;
 
 pub use dual::Dual;
 use inari::Interval;

@@ -3,7 +3,8 @@
 //! Two models of SGD with gradient-noise covariance Σ(θ) and κ² = η/B:
 //! - [`Dynamics::Continuous`] (E3): dθ = −∇L(θ) dt + κ Σ(θ)^{1/2} dW, integrated by
 //!   Euler–Maruyama with step `dt`; the exit time τ is in time units, τ = k·dt for the
-//!   first grid step k with θ_k ∉ D.
+//!   first grid step k with θ_k ∉ D (with [`SimConfig::bridge`], also a step whose
+//!   Brownian bridge crossed ∂D).
 //! - [`Dynamics::Discrete`] (E1): θ_{k+1} = θ_k − η ∇L(θ_k) + (η/√B) Σ(θ_k)^{1/2} ξ_k,
 //!   iterated exactly; the exit time ν = min{k : θ_k ∉ D} is counted in iterations.
 //!
@@ -11,27 +12,34 @@
 //! that has not exited after `max_steps` steps is right-censored at its elapsed time
 //! (`max_steps·dt`, or `max_steps`), never counted as an exit.
 //!
-//! Trajectories run in parallel (rayon). Trajectory `i` draws from its own generator,
-//! a pure function of `(seed, i)` ([`trajectory_rng`]), and results are collected in
-//! trajectory order, so a [`SimResult`] does not depend on the number of threads.
-//!
-//! Not yet: Brownian-bridge exit correction for the continuous model (the exit test is
-//! one function in `kernel.rs` where it slots in), noise models other than isotropic.
+//! Reproducibility: trajectory `i` draws its normals from its own generator, a pure
+//! function of `(seed, i)` ([`trajectory_rng`]), and the uniforms of the bridge
+//! correction from a second one ([`trajectory_streams`]); its outcome depends on nothing
+//! else. Trajectories run 4 to 32 at a time in SIMD lanes (bitwise the arithmetic of one
+//! trajectory at a time: [`crate::num::lanes`]) on every thread of the current rayon
+//! pool, and outcomes are kept by trajectory index, so a [`SimResult`] is the same on any
+//! number of threads, and a run split into shards ([`SimConfig::shard`]: trajectories k,
+//! k+n, k+2n, …) gives parts that [`merge_results`] combines into exactly the unsharded
+//! result ([`SimResult::outcomes`] keeps every trajectory's outcome for that).
 
 mod kernel;
 mod noise;
+mod normals;
+#[cfg(test)]
+mod reference;
 mod rng;
 
+pub use kernel::Outcome;
 pub use noise::Noise;
+#[doc(hidden)]
+pub use normals::lane_normals_probe;
 pub use rng::trajectory_rng;
 
 use crate::landscape::{Domain, Landscape};
-use kernel::{
-    run_trajectory, BridgeExit, ExitRule, GridExit, Integrator, NoExit, Outcome, Workspace,
-};
-use rayon::prelude::*;
+use kernel::{run_job, Integrator, Job};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::fmt;
+use std::str::FromStr;
 use thiserror::Error;
 
 /// Errors of the simulation module: invalid configurations, found before any work.
@@ -53,6 +61,85 @@ pub enum SimError {
     /// The start point is not inside the open domain.
     #[error("start {start:?} is not inside the domain, the {domain}")]
     StartOutsideDomain { start: Vec<f64>, domain: String },
+    /// A shard selection that is not `k/n` with 0 ≤ k < n.
+    #[error("shard {got}: expected k/n with n ≥ 1 and 0 ≤ k < n")]
+    InvalidShard { got: String },
+    /// Shard results that do not make up one run (see [`merge_results`]).
+    #[error("cannot merge: {0}")]
+    Merge(String),
+}
+
+/// A share of a run's trajectories: shard `k/n` runs trajectories k, k+n, k+2n, … of
+/// `0 .. trials` (possibly none). The default, `0/1`, is the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Shard {
+    /// k, in 0 .. count.
+    pub index: u64,
+    /// n ≥ 1.
+    pub count: u64,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl Shard {
+    /// The whole run.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Checks 0 ≤ index < count.
+    pub fn validate(&self) -> Result<(), SimError> {
+        if self.count == 0 || self.index >= self.count {
+            return Err(SimError::InvalidShard {
+                got: format!("{}/{}", self.index, self.count),
+            });
+        }
+        Ok(())
+    }
+
+    /// The number of trajectories of `0 .. trials` in this shard.
+    pub fn len(&self, trials: usize) -> usize {
+        let trials = trials as u64;
+        if self.count == 0 || self.index >= trials {
+            0
+        } else {
+            ((trials - 1 - self.index) / self.count + 1) as usize
+        }
+    }
+
+    /// True when this shard has no trajectories of `0 .. trials`.
+    pub fn is_empty(&self, trials: usize) -> bool {
+        self.len(trials) == 0
+    }
+
+    /// The trajectory index of this shard's `pos`-th trajectory.
+    pub fn trajectory(&self, pos: usize) -> u64 {
+        self.index + pos as u64 * self.count
+    }
+}
+
+/// `k/n`.
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Parses `k/n` (e.g. `--shard 2/8`), checking 0 ≤ k < n.
+impl FromStr for Shard {
+    type Err = SimError;
+    fn from_str(s: &str) -> Result<Self, SimError> {
+        let bad = || SimError::InvalidShard { got: s.to_string() };
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let shard = Shard {
+            index: k.trim().parse().map_err(|_| bad())?,
+            count: n.trim().parse().map_err(|_| bad())?,
+        };
+        shard.validate().map_err(|_| bad())?;
+        Ok(shard)
+    }
 }
 
 /// Which model of SGD to simulate.
@@ -97,6 +184,9 @@ pub struct SimConfig {
     /// Continuous only: test for crossings between grid points with the Brownian-bridge
     /// probability (THEORY §7). Without it E[τ] is over-estimated by O(√dt).
     pub bridge: bool,
+    /// The trajectories to run: all of them ([`Shard::WHOLE`], the default) or one shard.
+    #[serde(default)]
+    pub shard: Shard,
 }
 
 impl SimConfig {
@@ -133,6 +223,7 @@ impl SimConfig {
         if self.batch == 0 {
             return Err(at_least_one("batch", 0));
         }
+        self.shard.validate()?;
         positive_finite("eta", self.eta)?;
         if self.dynamics == Dynamics::Continuous {
             positive_finite("dt", self.dt)?;
@@ -151,6 +242,19 @@ impl SimConfig {
             });
         }
         Ok(())
+    }
+
+    /// The trajectories of this configuration's shard, run for at most `max_steps` steps.
+    fn job<'a>(&'a self, integrator: Integrator<'a>, max_steps: u64) -> Job<'a> {
+        Job {
+            integrator,
+            start: &self.start,
+            max_steps,
+            seed: self.seed,
+            first: self.shard.index,
+            stride: self.shard.count,
+            count: self.shard.len(self.trials),
+        }
     }
 
     /// The integrator for this configuration: θ' = θ − h∇L + s Σ^{1/2} ξ.
@@ -192,14 +296,14 @@ pub(crate) fn positive_finite(name: &'static str, v: f64) -> Result<(), SimError
     })
 }
 
-/// Exit and censoring times of a simulation.
+/// Exit and censoring times of a simulation (or of one shard of it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimResult {
     /// Exit times of the trajectories that exited, in trajectory-index order.
     pub exit_times: Vec<f64>,
     /// Elapsed times of the censored trajectories (all equal to the cap), in index order.
     pub censor_times: Vec<f64>,
-    /// Number of trajectories run.
+    /// Number of trajectories run (`config.trials`, or the shard's share of them).
     pub trials: usize,
     /// Number that exited (`exit_times.len()`).
     pub exits: usize,
@@ -209,10 +313,58 @@ pub struct SimResult {
     pub unit: Unit,
     /// Particle-steps taken, summed over trajectories.
     pub total_steps: u64,
+    /// The configuration that produced this result (its `shard` says which trajectories).
+    pub config: SimConfig,
+    /// Fingerprint of the landscape, domain and noise model ([`problem_fingerprint`]), so
+    /// that shards of different problems are not merged.
+    pub problem: String,
+    /// Every trajectory's outcome: the `p`-th is trajectory `config.shard.trajectory(p)`.
+    pub outcomes: Vec<Outcome>,
 }
 
-/// Simulates `cfg.trials` trajectories from `cfg.start` until they leave `domain` or
-/// reach `cfg.max_steps`.
+impl SimResult {
+    /// The result of the trajectories `outcomes` (in shard order) of `cfg`.
+    fn from_outcomes(cfg: &SimConfig, problem: String, outcomes: Vec<Outcome>) -> SimResult {
+        let mut res = SimResult {
+            exit_times: Vec::new(),
+            censor_times: Vec::new(),
+            trials: outcomes.len(),
+            exits: 0,
+            censored: 0,
+            unit: cfg.unit(),
+            total_steps: 0,
+            config: cfg.clone(),
+            problem,
+            outcomes,
+        };
+        for o in &res.outcomes {
+            res.total_steps += o.steps;
+            if o.exited {
+                res.exit_times.push(cfg.elapsed(o.steps));
+            } else {
+                res.censor_times.push(cfg.elapsed(o.steps));
+            }
+        }
+        res.exits = res.exit_times.len();
+        res.censored = res.censor_times.len();
+        res
+    }
+}
+
+/// A fingerprint of the problem a simulation runs on: FNV-1a (64 bit) of the `Debug`
+/// forms of the landscape, domain and noise model (exact for every number in them).
+pub fn problem_fingerprint(landscape: &Landscape, domain: &Domain, noise: &Noise) -> String {
+    let text = format!("{landscape:?}\n{domain:?}\n{noise:?}");
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
+/// Simulates the trajectories of `cfg` (all `cfg.trials`, or those of `cfg.shard`) from
+/// `cfg.start` until they leave `domain` or reach `cfg.max_steps`.
 pub fn simulate(
     landscape: &Landscape,
     domain: &Domain,
@@ -223,7 +375,7 @@ pub fn simulate(
 }
 
 /// [`simulate`], calling `progress(n)` each time a trajectory finishes, where `n` is the
-/// number finished so far (1 ..= trials, each value once). Calls come from worker
+/// number finished so far (1 ..= the number run, each value once). Calls come from worker
 /// threads, so they can arrive out of order; keep the callback cheap.
 pub fn simulate_with_progress(
     landscape: &Landscape,
@@ -251,69 +403,91 @@ pub fn simulate_with_progress(
         });
     }
     let integrator = cfg.integrator(landscape, noise);
-    let outcomes = if cfg.dynamics == Dynamics::Continuous && cfg.bridge {
+    let var_h = (cfg.dynamics == Dynamics::Continuous && cfg.bridge).then(|| {
         let scale = integrator.noise_scale * noise.normal_scale();
-        let exit = BridgeExit {
-            domain,
-            var_h: scale * scale,
-        };
-        run_all(&integrator, &exit, cfg, dim, progress)
-    } else {
-        run_all(&integrator, &GridExit(domain), cfg, dim, progress)
-    };
-
-    let mut res = SimResult {
-        exit_times: Vec::new(),
-        censor_times: Vec::new(),
-        trials: cfg.trials,
-        exits: 0,
-        censored: 0,
-        unit: cfg.unit(),
-        total_steps: 0,
-    };
-    for o in &outcomes {
-        res.total_steps += o.steps;
-        if o.exited {
-            res.exit_times.push(cfg.elapsed(o.steps));
-        } else {
-            res.censor_times.push(cfg.elapsed(o.steps));
-        }
-    }
-    res.exits = res.exit_times.len();
-    res.censored = res.censor_times.len();
-    Ok(res)
+        scale * scale
+    });
+    let job = cfg.job(integrator, cfg.max_steps);
+    let (outcomes, _) = run_job(&job, Some(domain), var_h, false, progress);
+    Ok(SimResult::from_outcomes(
+        cfg,
+        problem_fingerprint(landscape, domain, noise),
+        outcomes,
+    ))
 }
 
-/// Runs every trajectory of `cfg` with the exit rule `exit`, in parallel, collected in
-/// trajectory-index order.
-fn run_all<E: ExitRule + Sync>(
-    integrator: &Integrator,
-    exit: &E,
-    cfg: &SimConfig,
-    dim: usize,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Vec<Outcome> {
-    let finished = AtomicUsize::new(0);
-    (0..cfg.trials)
-        .into_par_iter()
-        .map_init(
-            || Workspace::new(dim),
-            |ws, i| {
-                let (mut rng, mut bridge_rng) = trajectory_streams(cfg.seed, i as u64);
-                let o = run_trajectory(
-                    integrator,
-                    exit,
-                    &cfg.start,
-                    cfg.max_steps,
-                    &mut rng,
-                    &mut bridge_rng,
-                    ws,
-                );
-                progress(finished.fetch_add(1, Ordering::Relaxed) + 1);
-                o
-            },
-        )
-        .collect()
+/// Combines the results of the shards `0/n, 1/n, …, (n−1)/n` of one run (in any order)
+/// into exactly the result of the unsharded run (`==`, with `config.shard` = `0/1`).
+///
+/// Errors when the parts do not make up one run: no parts, different problems or
+/// configurations (anything but the shard index), different shard counts, a shard
+/// missing or given twice, or a part whose outcome records do not match its totals.
+pub fn merge_results(parts: &[SimResult]) -> Result<SimResult, SimError> {
+    let merr = |m: String| SimError::Merge(m);
+    let first = parts
+        .first()
+        .ok_or_else(|| merr("no shard results given".into()))?;
+    let n = first.config.shard.count;
+    let whole = SimConfig {
+        shard: Shard::WHOLE,
+        ..first.config.clone()
+    };
+    for p in parts {
+        let s = p.config.shard;
+        s.validate()?;
+        if p.problem != first.problem {
+            return Err(merr(format!(
+                "shard {s} simulates another problem ({}) than shard {} ({})",
+                p.problem, first.config.shard, first.problem
+            )));
+        }
+        if s.count != n {
+            return Err(merr(format!(
+                "shard {s} belongs to a split into {} parts, shard {} to one into {n}",
+                s.count, first.config.shard
+            )));
+        }
+        let cfg = SimConfig {
+            shard: Shard::WHOLE,
+            ..p.config.clone()
+        };
+        if cfg != whole {
+            return Err(merr(format!(
+                "shard {s} and shard {} come from different configurations \
+                 (seeds {} and {}): {cfg:?} vs {whole:?}",
+                first.config.shard, p.config.seed, first.config.seed
+            )));
+        }
+        let expected = s.len(whole.trials);
+        let check = SimResult::from_outcomes(&p.config, p.problem.clone(), p.outcomes.clone());
+        if p.outcomes.len() != expected || &check != p {
+            return Err(merr(format!(
+                "shard {s} is inconsistent: {} outcome records for {expected} trajectories, \
+                 or times and totals that do not match them",
+                p.outcomes.len()
+            )));
+        }
+    }
+    let given = |k: u64| parts.iter().any(|p| p.config.shard.index == k);
+    if let Some(k) = (0..n).find(|&k| !given(k)) {
+        return Err(merr(format!("shard {k}/{n} is missing")));
+    }
+    // Every k < n is given, so n ≤ parts.len().
+    let n = n as usize;
+    let mut slot: Vec<Option<&SimResult>> = vec![None; n];
+    for p in parts {
+        if slot[p.config.shard.index as usize].replace(p).is_some() {
+            return Err(merr(format!("shard {} is given twice", p.config.shard)));
+        }
+    }
+    let outcomes = (0..whole.trials)
+        .map(|i| slot[i % n].expect("every shard is given").outcomes[i / n])
+        .collect();
+    Ok(SimResult::from_outcomes(
+        &whole,
+        first.problem.clone(),
+        outcomes,
+    ))
 }
 
 /// The two streams of trajectory `index`: the normals, and (2^192 draws further on, by
@@ -332,13 +506,14 @@ pub fn trajectory_streams(
     (rng, second)
 }
 
-/// The states θ_steps of `cfg.trials` trajectories run for exactly `steps` steps from
-/// `cfg.start` with no domain (nothing exits), in trajectory-index order.
+/// The states θ_steps of the trajectories of `cfg` (all `cfg.trials`, or those of
+/// `cfg.shard`) run for exactly `steps` steps from `cfg.start` with no domain (nothing
+/// exits), in trajectory-index order.
 ///
 /// Trajectory `i` uses the same stream as in [`simulate`], so it follows the same path
 /// there until that path exits. `cfg.max_steps` is ignored; the other fields are
-/// validated as in [`simulate`]; `steps = 0` returns copies of the start. Non-finite states (a diverging discrete iteration)
-/// are returned as they are.
+/// validated as in [`simulate`]; `steps = 0` returns copies of the start. Non-finite
+/// states (a diverging discrete iteration) are returned as they are.
 pub fn sample_positions(
     landscape: &Landscape,
     noise: &Noise,
@@ -348,24 +523,10 @@ pub fn sample_positions(
     let dim = landscape.dim();
     cfg.validate(dim)?;
     noise.validate(dim)?;
-    let integrator = cfg.integrator(landscape, noise);
-    Ok((0..cfg.trials)
-        .into_par_iter()
-        .map_init(
-            || Workspace::new(dim),
-            |ws, i| {
-                let (mut rng, mut unused) = trajectory_streams(cfg.seed, i as u64);
-                run_trajectory(
-                    &integrator,
-                    &NoExit,
-                    &cfg.start,
-                    steps,
-                    &mut rng,
-                    &mut unused,
-                    ws,
-                );
-                ws.theta.clone()
-            },
-        )
-        .collect())
+    let count = cfg.shard.len(cfg.trials);
+    if steps == 0 {
+        return Ok(vec![cfg.start.clone(); count]);
+    }
+    let job = cfg.job(cfg.integrator(landscape, noise), steps);
+    Ok(run_job(&job, None, None, true, &|_| {}).1)
 }

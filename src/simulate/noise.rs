@@ -7,6 +7,7 @@
 //! do not change.
 
 use super::SimError;
+use crate::num::Scalar;
 use serde::{Deserialize, Serialize};
 
 /// A gradient-noise covariance model Σ(θ).
@@ -25,12 +26,17 @@ impl Noise {
     ///
     /// All three slices have the landscape's dimension. This is the only place where
     /// the noise model enters the dynamics.
+    /// Generic over the number type so that the simulation can apply it to [`Lanes`] of
+    /// trajectories (lane-wise the f64 computation).
+    ///
+    /// [`Lanes`]: crate::num::lanes::Lanes
     #[inline]
-    pub fn apply_noise(&self, theta: &[f64], xi: &[f64], out: &mut [f64]) {
+    pub fn apply_noise<S: Scalar>(&self, theta: &[S], xi: &[S], out: &mut [S]) {
         debug_assert_eq!(theta.len(), xi.len());
         debug_assert_eq!(xi.len(), out.len());
         match self {
             Noise::Isotropic { sigma } => {
+                let sigma = S::from_f64(*sigma);
                 for (o, &z) in out.iter_mut().zip(xi) {
                     *o = sigma * z;
                 }

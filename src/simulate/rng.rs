@@ -35,15 +35,25 @@ fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The generator of trajectory `index` for `seed` (see the module documentation).
-pub fn trajectory_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
+/// The xoshiro256++ state words of trajectory `index` for `seed` (see the module
+/// documentation); [`trajectory_rng`] is the generator with this state.
+#[inline]
+pub(crate) fn trajectory_state(seed: u64, index: u64) -> [u64; 4] {
     let x0 = mix64(seed.wrapping_add(GAMMA));
     let base = index.wrapping_mul(4);
-    let mut bytes = [0u8; 32];
-    for (j, chunk) in bytes.chunks_exact_mut(8).enumerate() {
+    let mut s = [0u64; 4];
+    for (j, w) in s.iter_mut().enumerate() {
         let counter = base.wrapping_add(j as u64 + 1);
-        let word = mix64(x0.wrapping_add(counter.wrapping_mul(GAMMA)));
-        chunk.copy_from_slice(&word.to_le_bytes());
+        *w = mix64(x0.wrapping_add(counter.wrapping_mul(GAMMA)));
+    }
+    s
+}
+
+/// The generator of trajectory `index` for `seed` (see the module documentation).
+pub fn trajectory_rng(seed: u64, index: u64) -> Xoshiro256PlusPlus {
+    let mut bytes = [0u8; 32];
+    for (chunk, w) in bytes.chunks_exact_mut(8).zip(trajectory_state(seed, index)) {
+        chunk.copy_from_slice(&w.to_le_bytes());
     }
     Xoshiro256PlusPlus::from_seed(bytes)
 }
