@@ -64,7 +64,7 @@ fn problems() -> Vec<Problem> {
             landscape: Landscape::Expr(Tape::parse("x^4/4 - x^2/2", None).unwrap()),
             domain: Domain::Interval { lo: -1e9, hi: 0.0 },
             noise: Noise::Isotropic { sigma: 0.40 },
-            cfg: continuous(1024, vec![-1.0]),
+            cfg: continuous(4096, vec![-1.0]),
         },
         Problem {
             name: "quad",
@@ -77,7 +77,7 @@ fn problems() -> Vec<Problem> {
                 radius: 0.1,
             },
             noise: Noise::Isotropic { sigma: 0.020 },
-            cfg: continuous(256, vec![0.0; 100]),
+            cfg: continuous(512, vec![0.0; 100]),
         },
     ]
 }

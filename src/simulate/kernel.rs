@@ -10,8 +10,8 @@
 //! number of workers never change its outcome. `reference.rs` (tests only) keeps the
 //! one-at-a-time implementation, and the tests compare the two bitwise.
 //!
-//! Work distribution: each worker owns `L` lanes (L = 32, 16, 8 or 4 by dimension, see
-//! [`run_job`]) and pulls the next trajectory from a shared counter whenever one of its
+//! Work distribution: each worker owns `L` lanes (L = 32, 16, 8 or 4, see
+//! [`lane_width`]) and pulls the next trajectory from a shared counter whenever one of its
 //! lanes finishes, so lanes stay busy until the queue is empty; outcomes are written by
 //! trajectory position, so the result does not depend on the scheduling. Idle lanes at
 //! the end of the queue keep stepping (their results are dropped).
@@ -606,8 +606,43 @@ fn worker<const L: usize, E: LaneExit<L>>(
     }
 }
 
-/// Runs `job` with the exit rule for `domain` (`None`: no exit) and lane width chosen
-/// for the dimension, returning outcomes (and final states) by position.
+#[cfg(test)]
+thread_local! {
+    /// Tests: the lane width for runs started on this thread (0: chosen as usual).
+    pub(crate) static FORCE_LANES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The lane width for `count` trajectories in dimension `d` on `workers` workers.
+///
+/// Measured on the benchmark problems (1-D tape, d = 100 quadratic): wide lanes amortise
+/// the tape walk for small d; for large d the lane vectors of θ, ξ, ∇L and the tape must
+/// stay in the L1 cache. Lanes also cost a tail: once the queue is empty, a worker steps
+/// all its lanes until its last trajectory ends (about ln L mean exit times), so the
+/// width is halved (down to 4) until each lane gets at least 8 trajectories.
+fn lane_width(d: usize, count: usize, workers: usize) -> usize {
+    #[cfg(test)]
+    {
+        let forced = FORCE_LANES.with(|f| f.get());
+        if forced != 0 {
+            return forced;
+        }
+    }
+    let mut lanes = match d {
+        0..=2 => 32,
+        3..=4 => 16,
+        5..=47 => 8,
+        _ => 4,
+    };
+    let per_worker = count.div_ceil(workers.max(1));
+    while lanes > 4 && per_worker < 8 * lanes {
+        lanes /= 2;
+    }
+    lanes
+}
+
+/// Runs `job` with the exit rule for `domain` (`None`: no exit; `bridge_var_h`: the
+/// bridge correction with that variance) on every thread of the current rayon pool,
+/// returning outcomes (and final states) by position.
 pub(crate) fn run_job(
     job: &Job,
     domain: Option<&Domain>,
@@ -615,14 +650,12 @@ pub(crate) fn run_job(
     final_states: bool,
     progress: &(dyn Fn(usize) + Sync),
 ) -> (Vec<Outcome>, Vec<Vec<f64>>) {
-    // Measured on the benchmark problems (1-D tape, d = 100 quadratic): wide lanes
-    // amortise the tape walk for small d; for large d the lane vectors of θ, ξ, ∇L and
-    // the tape must stay in the L1 cache.
-    match job.start.len() {
-        0..=2 => run_with::<32>(job, domain, bridge_var_h, final_states, progress),
-        3..=4 => run_with::<16>(job, domain, bridge_var_h, final_states, progress),
-        5..=47 => run_with::<8>(job, domain, bridge_var_h, final_states, progress),
-        _ => run_with::<4>(job, domain, bridge_var_h, final_states, progress),
+    let (b, f, p) = (bridge_var_h, final_states, progress);
+    match lane_width(job.start.len(), job.count, rayon::current_num_threads()) {
+        32 => run_with::<32>(job, domain, b, f, p),
+        16 => run_with::<16>(job, domain, b, f, p),
+        8 => run_with::<8>(job, domain, b, f, p),
+        _ => run_with::<4>(job, domain, b, f, p),
     }
 }
 

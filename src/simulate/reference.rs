@@ -2,7 +2,7 @@
 //! lanes, kept as the reference that the lane kernel must reproduce bitwise.
 
 use super::noise::Noise;
-use super::{trajectory_streams, Dynamics, SimConfig, SimResult};
+use super::{kernel, trajectory_streams, Dynamics, SimConfig, SimResult};
 use crate::landscape::{Domain, Landscape, Scratch};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -367,12 +367,19 @@ mod tests {
             let want = simulate_reference(landscape, domain, &noise, &c);
             assert!(want.exits > 0, "{landscape:?}: no exits");
             for threads in [1, 2] {
-                let got =
-                    pool(threads).install(|| simulate(landscape, domain, &noise, &c).unwrap());
-                assert_eq!(
-                    got, want,
-                    "{landscape:?}, bridge {bridge}, {threads} threads"
-                );
+                // 0: the width chosen for the run (4 for these small runs).
+                for lanes in [0, 4, 8, 16, 32] {
+                    let got = pool(threads).install(|| {
+                        kernel::FORCE_LANES.with(|f| f.set(lanes));
+                        let r = simulate(landscape, domain, &noise, &c).unwrap();
+                        kernel::FORCE_LANES.with(|f| f.set(0));
+                        r
+                    });
+                    assert_eq!(
+                        got, want,
+                        "{landscape:?}, bridge {bridge}, {threads} threads, {lanes} lanes"
+                    );
+                }
             }
             outcomes.push(want.outcomes);
         }
@@ -441,7 +448,6 @@ mod tests {
             1.0,
             &cfg(Dynamics::Discrete, 0.1, 19, 300, vec![0.0; 5]),
         );
-        // d = 60 runs four lanes per worker.
         let q60 = Landscape::Quadratic {
             dim: 60,
             hessian: QuadraticHessian::Scaled(3.0),
@@ -462,7 +468,6 @@ mod tests {
             1.0,
             &cfg(Dynamics::Continuous, 0.2, 25, 3_000, vec![0.0; 2]),
         );
-        // d = 3 runs sixteen lanes per worker (d ≤ 2: 32, d ≤ 47: 8).
         let st = Landscape::StyblinskiTang { dim: 3 };
         let m = -2.903534;
         let d = Domain::Ball {
@@ -501,13 +506,17 @@ mod tests {
         let c = cfg(Dynamics::Continuous, 1.0, 23, 1, vec![0.3, -0.2]);
         for steps in [0, 1, 17, 250] {
             let want = sample_positions_reference(&l, &noise, &c, steps);
-            let got = sample_positions(&l, &noise, &c, steps).unwrap();
             let bits = |v: &Vec<Vec<f64>>| -> Vec<Vec<u64>> {
                 v.iter()
                     .map(|x| x.iter().map(|y| y.to_bits()).collect())
                     .collect()
             };
-            assert_eq!(bits(&got), bits(&want), "{steps} steps");
+            for lanes in [0, 4, 32] {
+                kernel::FORCE_LANES.with(|f| f.set(lanes));
+                let got = sample_positions(&l, &noise, &c, steps).unwrap();
+                kernel::FORCE_LANES.with(|f| f.set(0));
+                assert_eq!(bits(&got), bits(&want), "{steps} steps, {lanes} lanes");
+            }
         }
     }
 }
