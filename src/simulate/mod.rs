@@ -182,7 +182,7 @@ pub struct SimConfig {
     /// The start θ_0, inside D.
     pub start: Vec<f64>,
     /// Continuous only: test for crossings between grid points with the Brownian-bridge
-    /// probability (THEORY §7). Without it E[τ] is over-estimated by O(√dt).
+    /// probability (THEORY §7). Without it E\[τ\] is over-estimated by O(√dt).
     pub bridge: bool,
     /// The trajectories to run: all of them ([`Shard::WHOLE`], the default) or one shard.
     #[serde(default)]
