@@ -1,12 +1,19 @@
 //! Claims of the theory (THEORY §8) with verdicts that put the certified bound and
 //! the measured rate side by side.
 //!
-//! This slice verdicts T1 (continuous exponent) and T2 (discrete exponent). Each
-//! claim's statistical interval is taken at level 1 − α/k (Bonferroni over the k claims
-//! of the report), so the probability that any claim of a report is FAIL while its
-//! statistics hold is at most α = 1 − `confidence`.
+//! This slice verdicts T1 (continuous exponent), T2 (discrete exponent) and T5 (exact
+//! mean exit time). Family-wise error control over the claims of one report is
+//! Holm–Bonferroni (THEORY §7), at family level α = 1 − `[monte_carlo] confidence`:
+//! each claim's test ("its interval misses the certified side") has a p-value, the
+//! smallest α' at which its interval at level 1 − α' misses; with the p-values sorted,
+//! the claim of rank r (1-based, m claims) is decided at level 1 − α/(m − r + 1) as long as
+//! every claim before it disagreed, and every claim from the first agreeing one on is
+//! decided at that claim's level. The probability that any claim of a report is FAIL
+//! while its statistics hold is at most α, under any dependence between the claims
+//! (Holm 1979). Each claim states the level it was decided at ([`Claim::level`]).
 
 use crate::certify::Certified;
+use crate::num::{iv, point};
 use crate::simulate::{Dynamics, SimResult};
 use crate::stats::{weighted_prefactor_fit, weighted_slope, Estimate, LinearFit, PrefactorFit};
 use serde::{Deserialize, Serialize};
@@ -115,6 +122,20 @@ pub struct Claim {
     pub points: Vec<usize>,
     /// Indices of points left out as pre-asymptotic (V̄/κ² < [`MIN_BARRIER_RATIO`]).
     pub excluded: Vec<usize>,
+    /// What the exponent fit regresses log E on: "1/κ²", "B" (only the batch varies) or
+    /// "1/η" (only η varies); empty for claims without a fit.
+    pub variable: String,
+    /// The slope against `variable` predicted by the certified barrier (outward-rounded
+    /// interval arithmetic): V̄ for 1/κ², V̄/η for B, V̄·B for 1/η (κ² = η/B).
+    pub predicted_slope: Option<(f64, f64)>,
+    /// The level the claim was decided at (Holm–Bonferroni over the report's claims).
+    pub level: f64,
+    /// The p-value of the claim's test: the smallest α' such that its interval at level
+    /// 1 − α' misses the certified side (1 when it never does, or the claim has no test).
+    pub p_value: f64,
+    /// Whether the interval at `level` misses the certified side (a Holm rejection; the
+    /// verdict is then FAIL, or INCONCLUSIVE when the fit's model cannot support a FAIL).
+    pub disagrees: bool,
 }
 
 /// A PASS needs a slope interval no wider than this fraction of the certified barrier
@@ -129,9 +150,73 @@ pub const MIN_BARRIER_RATIO: f64 = 4.0;
 /// power-law prefactor biases a straight-line slope at finite κ.
 pub const MIN_POINTS_PREFACTOR: usize = 4;
 
-/// Verdicts every claim that applies to the sweep.
+/// One claim to decide, before its level is known.
+enum Plan {
+    Exponent {
+        id: String,
+        statement: String,
+        pts: Vec<usize>,
+        certified: Option<(f64, f64, String)>,
+    },
+    Exact {
+        pts: Vec<usize>,
+    },
+}
+
+impl Plan {
+    fn decide(&self, cert: &Certified, sweep: &[SweepPoint], level: f64) -> Claim {
+        match self {
+            Plan::Exponent {
+                id,
+                statement,
+                pts,
+                certified,
+            } => exponent_claim(
+                id.clone(),
+                statement.clone(),
+                cert,
+                sweep,
+                pts,
+                certified.clone(),
+                level,
+            ),
+            Plan::Exact { pts } => exact_mean_claim(cert, sweep, pts, level),
+        }
+    }
+
+    /// The p-value of the claim's test: the smallest α' at which the claim's interval at
+    /// level 1 − α' misses its certified side, by bisection on ln α' (the intervals are
+    /// nested in the level, so "misses" is monotone in α'). Resolution: α' down to
+    /// [`MIN_P_VALUE`] (below that the level 1 − α' is not representable), relative 1e-9.
+    fn p_value(&self, cert: &Certified, sweep: &[SweepPoint]) -> f64 {
+        let misses = |alpha: f64| self.decide(cert, sweep, 1.0 - alpha).disagrees;
+        let hi_alpha = 1.0 - 1e-9;
+        if !misses(hi_alpha) {
+            return 1.0;
+        }
+        if misses(MIN_P_VALUE) {
+            return MIN_P_VALUE;
+        }
+        let (mut lo, mut hi) = (MIN_P_VALUE.ln(), hi_alpha.ln());
+        while hi - lo > 1e-9 {
+            let mid = 0.5 * (lo + hi);
+            if misses(mid.exp()) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi.exp()
+    }
+}
+
+/// The smallest p-value resolved (a smaller α' makes 1 − α' round to 1).
+pub const MIN_P_VALUE: f64 = 1e-15;
+
+/// Verdicts every claim that applies to the sweep, with Holm–Bonferroni family-wise
+/// error control at level α = 1 − `confidence` (see the module documentation).
 pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<Claim> {
-    let mut plans: Vec<(String, String, Vec<usize>, Option<(f64, f64, String)>)> = Vec::new();
+    let mut plans: Vec<Plan> = Vec::new();
     let mut starts: Vec<usize> = sweep.iter().map(|p| p.start_index).collect();
     starts.sort_unstable();
     starts.dedup();
@@ -151,12 +236,12 @@ pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<
                 .barrier
                 .value
                 .map(|v| (v.inf(), v.sup(), cert.barrier.method.clone()));
-            plans.push((
-                format!("T1{from}"),
-                "continuous SGD (E3): κ² log E[τ] → V̄, so log E[τ] against 1/κ² has slope V̄ (THEORY T1)".into(),
-                cont,
-                cb,
-            ));
+            plans.push(Plan::Exponent {
+                id: format!("T1{from}"),
+                statement: "continuous SGD (E3): κ² log E[τ] → V̄, so log E[τ] against 1/κ² has slope V̄ (THEORY T1; against B at fixed η slope V̄/η, against 1/η at fixed B slope V̄·B, THEORY T4)".into(),
+                pts: cont,
+                certified: cb,
+            });
         }
         for db in &cert.barrier_discrete {
             let pts: Vec<usize> = (0..sweep.len())
@@ -170,40 +255,59 @@ pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<
                 continue;
             }
             let mut statement = format!(
-                "discrete Gaussian SGD (E1) at η = {}: log E[ν] against B/η = 1/κ² has slope V̄_η (THEORY T2)",
+                "discrete Gaussian SGD (E1) at η = {}: log E[ν] against B/η = 1/κ² has slope V̄_η, against B slope V̄_η/η (THEORY T2, T4)",
                 db.eta
             );
             if db.bound.value.is_none() {
                 statement = format!("{statement} — certified side: {}", db.bound.method);
             }
-            plans.push((
-                format!("T2 (η = {}){from}", db.eta),
+            plans.push(Plan::Exponent {
+                id: format!("T2 (η = {}){from}", db.eta),
                 statement,
                 pts,
-                db.bound
+                certified: db
+                    .bound
                     .value
                     .map(|v| (v.inf(), v.sup(), db.bound.method.clone())),
-            ));
+            });
         }
     }
     let exact_pts: Vec<usize> = (0..sweep.len())
         .filter(|&i| matches!(sweep[i].exact, Some(Ok(_))))
         .collect();
-    let k = (plans.len() + usize::from(!exact_pts.is_empty())).max(1) as f64;
-    let level = 1.0 - (1.0 - confidence) / k;
-    let mut claims: Vec<Claim> = plans
-        .into_iter()
-        .map(|(id, statement, pts, cb)| exponent_claim(id, statement, cert, sweep, &pts, cb, level))
-        .collect();
     if !exact_pts.is_empty() {
-        claims.push(exact_mean_claim(cert, sweep, &exact_pts, level));
+        plans.push(Plan::Exact { pts: exact_pts });
+    }
+    holm(&plans, cert, sweep, 1.0 - confidence)
+}
+
+/// Holm–Bonferroni step-down over the plans at family level `alpha`.
+fn holm(plans: &[Plan], cert: &Certified, sweep: &[SweepPoint], alpha: f64) -> Vec<Claim> {
+    let m = plans.len();
+    let p: Vec<f64> = plans.iter().map(|pl| pl.p_value(cert, sweep)).collect();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| p[i].total_cmp(&p[j]));
+    let mut claims: Vec<Option<Claim>> = vec![None; m];
+    let mut stopped: Option<f64> = None;
+    for (rank, &i) in order.iter().enumerate() {
+        let level = stopped.unwrap_or(1.0 - alpha / (m - rank) as f64);
+        let mut c = plans[i].decide(cert, sweep, level);
+        if stopped.is_none() && !c.disagrees {
+            stopped = Some(level);
+        }
+        c.p_value = p[i];
+        claims[i] = Some(c);
     }
     claims
+        .into_iter()
+        .map(|c| c.expect("every claim decided"))
+        .collect()
 }
 
 /// T5: the Monte Carlo mean exit time agrees with the certified exact E[τ] (E13/E14) at
 /// every point that has one. Each point's censored-exponential interval is recomputed at
-/// level 1 − (1 − `level`)/m for the m points (Bonferroni within the claim).
+/// level 1 − (1 − `level`)/m for the m points (Bonferroni within the claim), so the
+/// claim's test has level `level`.
 fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level: f64) -> Claim {
     let m = pts.len() as f64;
     let point_level = 1.0 - (1.0 - level) / m;
@@ -278,6 +382,11 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
         hypotheses_certified: hyp,
         points: pts.to_vec(),
         excluded: Vec::new(),
+        variable: String::new(),
+        predicted_slope: None,
+        level,
+        p_value: 1.0,
+        disagrees: !misses.is_empty(),
     }
 }
 
@@ -304,6 +413,11 @@ fn exponent_claim(
         hypotheses_certified: hyp,
         points: Vec::new(),
         excluded: Vec::new(),
+        variable: String::new(),
+        predicted_slope: None,
+        level,
+        p_value: 1.0,
+        disagrees: false,
     };
     // Points with at least one exit give a finite log-mean with standard error 1/√m.
     // Points with V̄/κ² below MIN_BARRIER_RATIO are outside the asymptotic regime the
@@ -324,8 +438,21 @@ fn exponent_claim(
     kappas.sort_by(f64::total_cmp);
     kappas.dedup();
     claim.points = usable.clone();
+    // The abscissa: whatever the sweep varies (THEORY T4). κ² = η/B, so log E ≈ a + V̄B/η:
+    // slope V̄ against 1/κ², V̄/η against B at fixed η, V̄·B against 1/η at fixed B. The
+    // three fits are the same regression up to a scale of x (and, with the log-prefactor
+    // term, a shift of the intercept), so the verdict does not depend on the choice.
+    let abscissa = Abscissa::of(sweep, pts);
+    claim.variable = abscissa.name().into();
+    claim.predicted_slope = certified.as_ref().map(|(lo, hi, _)| {
+        let p = iv(*lo, *hi) * abscissa.factor();
+        (p.inf(), p.sup())
+    });
+    let (cmp_lo, cmp_hi) = claim
+        .predicted_slope
+        .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
     if kappas.len() >= 2 {
-        let x: Vec<f64> = usable.iter().map(|&i| 1.0 / sweep[i].kappa2).collect();
+        let x: Vec<f64> = usable.iter().map(|&i| abscissa.x(&sweep[i])).collect();
         let y: Vec<f64> = usable
             .iter()
             .map(|&i| sweep[i].mean.estimate.ln())
@@ -337,7 +464,7 @@ fn exponent_claim(
         match weighted_slope(&x, &y, &se, level) {
             Ok(fit) => {
                 claim.estimated = Some(fit.slope.clone());
-                claim.model = "log E = a + V/κ²".into();
+                claim.model = abscissa.model(false);
                 claim.fit = Some(fit);
             }
             Err(e) => claim.reason = format!("the exponent fit failed: {e}"),
@@ -347,7 +474,7 @@ fn exponent_claim(
         if kappas.len() >= MIN_POINTS_PREFACTOR {
             if let Ok(pf) = weighted_prefactor_fit(&x, &y, &se, level) {
                 claim.estimated = Some(pf.slope.clone());
-                claim.model = "log E = a + V/κ² + b·log(1/κ²)".into();
+                claim.model = abscissa.model(true);
                 claim.prefactor_fit = Some(pf);
             }
         }
@@ -370,19 +497,22 @@ fn exponent_claim(
             claim.excluded.len()
         ),
         (Some(_), None) => claim.reason.clone(),
-        (Some((lo, hi, _)), Some(s)) => {
+        (Some(_), Some(s)) => {
+            let (lo, hi) = (&cmp_lo, &cmp_hi);
+            let var = &claim.variable;
             let total_trials: usize = pts.iter().map(|&i| sweep[i].result.trials).sum();
+            claim.disagrees = !s.overlaps(*lo, *hi);
             let half = 0.5 * (s.hi - s.lo);
             let allowed = MAX_RELATIVE_HALF_WIDTH * hi.abs().max(lo.abs());
             if !s.overlaps(*lo, *hi) && claim.prefactor_fit.is_none() {
                 format!(
-                    "the straight-line slope interval [{:.4}, {:.4}] misses the certified [{lo:.6}, {hi:.6}], but with fewer than {MIN_POINTS_PREFACTOR} κ² values the prefactor's power of κ cannot be fitted and biases this slope; add κ² values to decide",
+                    "the straight-line slope interval [{:.4}, {:.4}] against {var} misses the certified prediction [{lo:.6}, {hi:.6}], but with fewer than {MIN_POINTS_PREFACTOR} κ² values the prefactor's power of κ cannot be fitted and biases this slope; add κ² values to decide",
                     s.lo, s.hi
                 )
             } else if !s.overlaps(*lo, *hi) {
                 claim.verdict = Verdict::Fail;
                 format!(
-                    "the exponent interval [{:.4}, {:.4}] ({} level, model {}) misses the certified [{lo:.6}, {hi:.6}]",
+                    "the slope interval [{:.4}, {:.4}] against {var} ({} level, model {}) misses the certified prediction [{lo:.6}, {hi:.6}]",
                     s.lo,
                     s.hi,
                     percent(s.level),
@@ -391,7 +521,7 @@ fn exponent_claim(
             } else if half > allowed {
                 let factor = (half / allowed).powi(2);
                 format!(
-                    "the exponent interval [{:.4}, {:.4}] overlaps the certified [{lo:.6}, {hi:.6}] but is too wide to decide (half-width {half:.3} > {allowed:.3}); about {:.0} trials in total (now {total_trials}) or a wider κ range would decide",
+                    "the slope interval [{:.4}, {:.4}] against {var} overlaps the certified prediction [{lo:.6}, {hi:.6}] but is too wide to decide (half-width {half:.3} > {allowed:.3}); about {:.0} trials in total (now {total_trials}) or a wider κ range would decide",
                     s.lo,
                     s.hi,
                     factor * total_trials as f64
@@ -399,7 +529,7 @@ fn exponent_claim(
             } else {
                 claim.verdict = Verdict::Pass;
                 format!(
-                    "the exponent interval [{:.4}, {:.4}] ({} level, {} points, model {}) overlaps the certified [{lo:.6}, {hi:.6}]",
+                    "the slope interval [{:.4}, {:.4}] against {var} ({} level, {} points, model {}) overlaps the certified prediction [{lo:.6}, {hi:.6}]",
                     s.lo,
                     s.hi,
                     percent(s.level),
@@ -410,6 +540,76 @@ fn exponent_claim(
         }
     };
     claim
+}
+
+/// What an exponent fit regresses log E on (THEORY T4).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Abscissa {
+    /// 1/κ² = B/η (both vary, or neither).
+    InvKappa2,
+    /// B, at the fixed η.
+    Batch { eta: f64 },
+    /// 1/η, at the fixed B.
+    InvEta { batch: u32 },
+}
+
+impl Abscissa {
+    /// B when only the batch varies over `pts`, 1/η when only η varies, else 1/κ².
+    fn of(sweep: &[SweepPoint], pts: &[usize]) -> Abscissa {
+        let distinct = |v: Vec<f64>| {
+            let mut v = v;
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        };
+        let etas = distinct(pts.iter().map(|&i| sweep[i].eta).collect());
+        let batches = distinct(pts.iter().map(|&i| f64::from(sweep[i].batch)).collect());
+        match (etas.len(), batches.len()) {
+            (1, b) if b > 1 => Abscissa::Batch { eta: etas[0] },
+            (e, 1) if e > 1 => Abscissa::InvEta {
+                batch: batches[0] as u32,
+            },
+            _ => Abscissa::InvKappa2,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Abscissa::InvKappa2 => "1/κ²",
+            Abscissa::Batch { .. } => "B",
+            Abscissa::InvEta { .. } => "1/η",
+        }
+    }
+
+    fn x(self, p: &SweepPoint) -> f64 {
+        match self {
+            Abscissa::InvKappa2 => 1.0 / p.kappa2,
+            Abscissa::Batch { .. } => f64::from(p.batch),
+            Abscissa::InvEta { .. } => 1.0 / p.eta,
+        }
+    }
+
+    /// The predicted slope is the barrier times this (an enclosure: 1/η is not exact).
+    fn factor(self) -> inari::Interval {
+        match self {
+            Abscissa::InvKappa2 => point(1.0),
+            Abscissa::Batch { eta } => point(1.0) / point(eta),
+            Abscissa::InvEta { batch } => point(f64::from(batch)),
+        }
+    }
+
+    fn model(self, prefactor: bool) -> String {
+        let (lin, log) = match self {
+            Abscissa::InvKappa2 => ("V/κ²", "log(1/κ²)"),
+            Abscissa::Batch { .. } => ("s·B", "log B"),
+            Abscissa::InvEta { .. } => ("s/η", "log(1/η)"),
+        };
+        if prefactor {
+            format!("log E = a + {lin} + b·{log}")
+        } else {
+            format!("log E = a + {lin}")
+        }
+    }
 }
 
 /// A level as a percentage without trailing zeros (0.975 → "97.5%").

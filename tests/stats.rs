@@ -363,23 +363,28 @@ fn wls_exact_affine_data() {
     assert!(f.chi2 < 1e-6, "chi2 {}", f.chi2);
     assert_eq!((f.dof, f.n_points), (8, 10));
     assert!(f.p_value > 0.999);
-    assert_eq!(f.slope.method, "wls-normal-birge-scaled");
+    assert_eq!(f.slope.method, "wls-normal-or-student-t");
     assert_eq!(f.slope.n, 10);
 }
 
 #[test]
 fn wls_worked_example() {
-    // x = [0,1,2], y = [1,3,4], se = 1: b = 3/2, a = 7/6, chi2 = 1/6 (< dof, so no
-    // scaling), intervals b ± z_{0.975}/√2, a ± z_{0.975}·√(5/6), p = P(χ²(1) > 1/6)
-    // (mpmath; scipy.stats.linregress gives the same slope and intercept).
+    // x = [0,1,2], y = [1,3,4], se = 1: b = 3/2, a = 7/6, chi2 = 1/6, dof = 1
+    // (scipy.stats.linregress gives the same slope and intercept). Half-widths:
+    // max(z_{0.975}, t_{0.975}(1)·√(chi2/dof)) × (1/√2 for b, √(5/6) for a), where
+    // t_{0.975}(1) = tan(0.475π) (Cauchy, closed form) wins: 12.706·0.408 > 1.96.
+    // p = P(χ²(1) > 1/6) (mpmath).
     let f = weighted_slope(&[0.0, 1.0, 2.0], &[1.0, 3.0, 4.0], &[1.0; 3], 0.95).unwrap();
     assert_rel(f.slope.estimate, 1.5, 1e-15, "b");
     assert_rel(f.intercept.estimate, 7.0 / 6.0, 1e-15, "a");
     assert_rel(f.chi2, 1.0 / 6.0, 1e-14, "chi2");
-    assert_rel(f.slope.lo, 0.11409617565032205472, 1e-12, "b lo");
-    assert_rel(f.slope.hi, 2.8859038243496779453, 1e-12, "b hi");
-    assert_rel(f.intercept.lo, -0.62252747705049060564, 1e-12, "a lo");
-    assert_rel(f.intercept.hi, 2.955860810383823939, 1e-12, "a hi");
+    let factor = (0.475 * std::f64::consts::PI).tan() * (1.0f64 / 6.0).sqrt();
+    let hb = factor / 2f64.sqrt();
+    let ha = factor * (5.0f64 / 6.0).sqrt();
+    assert_rel(f.slope.lo, 1.5 - hb, 1e-10, "b lo");
+    assert_rel(f.slope.hi, 1.5 + hb, 1e-10, "b hi");
+    assert_rel(f.intercept.lo, 7.0 / 6.0 - ha, 1e-10, "a lo");
+    assert_rel(f.intercept.hi, 7.0 / 6.0 + ha, 1e-10, "a hi");
     assert_rel(f.p_value, 0.68309139830960870332, 1e-12, "p");
     assert_eq!(f.dof, 1);
 }
@@ -399,8 +404,11 @@ fn wls_scales_errors_when_underfitting() {
     assert!(f.chi2 / f.dof as f64 > 50.0);
     assert!(f.p_value < 1e-10);
     let sxx: f64 = x.iter().map(|x| (x - 2.5f64).powi(2)).sum::<f64>() / (0.05 * 0.05);
-    let z = normal_upper_quantile(0.025).unwrap();
-    let expected_half = z * (f.chi2 / 4.0).sqrt() / sxx.sqrt();
+    // The Student-t interval with the residual scale wins: t_{0.975}(4) = 2.7764451051977987,
+    // the root of F(t) = 1/2 + x(3 − x²)/4 = 0.975 with x = t/√(4 + t²) (the closed-form
+    // Student-t CDF for 4 dof), solved by bisection to 1e-15.
+    let t4 = 2.7764451051977987;
+    let expected_half = t4 * (f.chi2 / 4.0).sqrt() / sxx.sqrt();
     assert_rel(
         (f.slope.hi - f.slope.lo) / 2.0,
         expected_half,

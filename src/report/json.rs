@@ -169,6 +169,19 @@ pub struct Claim {
     pub points: Vec<usize>,
     /// Indices of points left out as pre-asymptotic (V̄/κ² below the threshold).
     pub excluded: Vec<usize>,
+    /// What the exponent fit regresses log E on: "1/κ²", "B" or "1/η" ("" without a fit).
+    #[serde(default)]
+    pub variable: String,
+    /// The slope against `variable` predicted by the certified barrier (`null` if none).
+    #[serde(default)]
+    pub predicted_slope: Option<Bounds>,
+    /// The level this claim was decided at (Holm–Bonferroni adjusted).
+    #[serde(default)]
+    pub level: f64,
+    /// The p-value of the claim's test (smallest α' whose 1 − α' interval misses the
+    /// certified side; 1 if none).
+    #[serde(default)]
+    pub p_value: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -177,8 +190,11 @@ pub struct Summary {
     pub verdict: String,
     /// The CLI's exit code for this report (0 PASS, 1 otherwise).
     pub exit_code: i32,
-    /// Family-wise level: every claim's interval is at 1 − (1 − confidence)/k.
+    /// Family-wise level 1 − α: claims decided by Holm–Bonferroni at family error α.
     pub confidence: f64,
+    /// The family-wise error control: "holm-bonferroni".
+    #[serde(default)]
+    pub error_control: String,
     pub claims: usize,
 }
 

@@ -108,7 +108,7 @@ pub fn render_markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "**Verdict: {}** (exit code {}): {} claim(s); family-wise confidence {} (Bonferroni: each claim's interval at 1 − (1 − {})/{}).\n",
+        "**Verdict: {}** (exit code {}): {} claim(s); family-wise confidence {} (Holm–Bonferroni: the claim with the r-th smallest p-value is decided at level 1 − (1 − {})/({} − r + 1) while every claim before it disagreed; each claim's level is stated below).\n",
         r.summary.verdict, r.summary.exit_code, r.summary.claims, r.summary.confidence, r.summary.confidence, r.summary.claims.max(1)
     );
     let _ = writeln!(s, "## Claims\n");
@@ -140,13 +140,35 @@ pub fn render_markdown(r: &Report) -> String {
     }
     for c in &r.claims {
         let _ = writeln!(s, "\n- **{}**: {}", c.id, c.statement);
+        let _ = writeln!(
+            s,
+            "  - decided at level {} (Holm-adjusted), p-value of the test {}",
+            pct(c.level),
+            est(c.p_value)
+        );
+        if let Some(ps) = &c.predicted_slope {
+            let _ =
+                writeln!(
+                s,
+                "  - slope of log E against {}: predicted from the certified barrier {}, fitted {}",
+                c.variable,
+                fmt_enclosure(&Bounds { lo: ps.lo, hi: ps.hi }),
+                c.estimated.as_ref().map_or("—".to_string(), |e| format!(
+                    "{} [{}, {}]",
+                    est(e.estimate),
+                    est(e.lo),
+                    est(e.hi)
+                ))
+            );
+        }
         if let Some(cs) = &c.certified {
             let _ = writeln!(s, "  - certified side: {}", cs.method);
         }
         if let Some(f) = &c.fit {
             let _ = writeln!(
                 s,
-                "  - fit: weighted least squares of log E[exit time] on 1/κ², slope {} [{}, {}], intercept {} [{}, {}], χ² = {} on {} dof (p = {}); {}",
+                "  - fit: weighted least squares of log E[exit time] on {}, slope {} [{}, {}], intercept {} [{}, {}], χ² = {} on {} dof (p = {}); {}",
+                if c.variable.is_empty() { "1/κ²" } else { &c.variable },
                 est(f.slope.estimate), est(f.slope.lo), est(f.slope.hi),
                 est(f.intercept.estimate), est(f.intercept.lo), est(f.intercept.hi),
                 est(f.chi2), f.dof, est(f.p_value), f.slope.method

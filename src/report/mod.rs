@@ -190,12 +190,17 @@ pub fn build(
                 model: c.model.clone(),
                 points: c.points.clone(),
                 excluded: c.excluded.clone(),
+                variable: c.variable.clone(),
+                predicted_slope: c.predicted_slope.map(|(lo, hi)| json::Bounds { lo, hi }),
+                level: c.level,
+                p_value: c.p_value,
             })
             .collect(),
         summary: json::Summary {
             verdict: v.as_str().into(),
             exit_code: if v == Verdict::Pass { 0 } else { 1 },
             confidence: mc.confidence,
+            error_control: "holm-bonferroni".into(),
             claims: claims.len(),
         },
     }

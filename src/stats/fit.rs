@@ -1,6 +1,6 @@
 //! Weighted least squares for exponent fits (THEORY.md §7, "Exponent fits").
 
-use super::quantile::{chi2_sf, normal_upper_quantile};
+use super::quantile::{chi2_sf, normal_upper_quantile, student_t_upper_quantile};
 use super::{alpha_of, check_finite, serde_f64_ext, Estimate, StatsError};
 use serde::{Deserialize, Serialize};
 
@@ -33,13 +33,14 @@ pub struct LinearFit {
 /// the true standard deviations of the `y`). Goodness of fit: `chi2 = Σ((y−ŷ)/se)²` with
 /// `dof = n − 2` and `p_value = P(χ²(dof) > chi2)`.
 ///
-/// * `n >= 3`: the standard errors are multiplied by the Birge ratio `√max(1, chi2/dof)`
-///   (the Particle Data Group's scale factor) and the intervals use the normal quantile.
-///   The `se` are treated as known (for exit-time fits, se(log Ê) = 1/√m follows from the
-///   number of exits m, it is not estimated from the scatter), so the unscaled normal
-///   interval has the nominal coverage when the model holds; scaling by a factor ≥ 1 only
-///   widens it, and it widens by the observed excess scatter when the model under-fits
-///   (e.g. a missing log-prefactor term). Method `"wls-normal-birge-scaled"`.
+/// * `n >= 3`: the half-width is `se · max(z_{α/2}, t_{α/2}(dof) · √(chi2/dof))`, the
+///   wider of two intervals ([`t_or_normal_factor`]): the normal interval with the `se`
+///   taken as known (for exit-time fits, se(log Ê) = 1/√m follows from the number of
+///   exits m, it is not estimated from the scatter; nominal coverage when the model
+///   holds), and the Student-t interval with the error scale estimated from the
+///   residuals (exact when the `se` are right up to a common unknown factor, e.g. excess
+///   scatter from a missing log-prefactor term). The wider of the two covers with at
+///   least the nominal level under either assumption. Method `"wls-normal-or-student-t"`.
 /// * `n = 2`: the line passes through both points, `chi2 = 0` and `dof = 0`, so no scatter
 ///   can be estimated; the intervals use the unscaled standard errors and the normal
 ///   quantile (valid only if the `se` are right). Method `"wls-normal-2pt-unscaled"`.
@@ -84,24 +85,21 @@ pub fn weighted_slope(
     let se_a = (1.0 / sw + xbar * xbar / sxx).sqrt();
     let dof = n - 2;
 
-    let (quantile, scale, p_value, method) = if dof == 0 {
+    let (factor, p_value, method) = if dof == 0 {
         (
             normal_upper_quantile(alpha / 2.0)?,
-            1.0,
             1.0,
             "wls-normal-2pt-unscaled",
         )
     } else {
-        let d = dof as f64;
         (
-            normal_upper_quantile(alpha / 2.0)?,
-            (chi2 / d).max(1.0).sqrt(),
-            chi2_sf(chi2, d)?,
-            "wls-normal-birge-scaled",
+            t_or_normal_factor(alpha, chi2, dof)?,
+            chi2_sf(chi2, dof as f64)?,
+            "wls-normal-or-student-t",
         )
     };
     let make = |value: f64, se: f64| {
-        let half = quantile * scale * se;
+        let half = factor * se;
         Estimate {
             estimate: value,
             lo: value - half,
@@ -119,6 +117,19 @@ pub fn weighted_slope(
         p_value,
         n_points: n,
     })
+}
+
+/// The factor multiplying an unscaled standard error for a two-sided interval at
+/// `1 − alpha` from a weighted fit with goodness-of-fit `chi2` on `dof ≥ 1` degrees of
+/// freedom: `max(z_{α/2}, t_{α/2}(dof) · √(chi2/dof))` — the wider of the known-`se`
+/// normal interval and the Student-t interval with the residual scale (statrs quantiles).
+pub fn t_or_normal_factor(alpha: f64, chi2: f64, dof: usize) -> Result<f64, StatsError> {
+    let z = normal_upper_quantile(alpha / 2.0)?;
+    if dof == 0 {
+        return Ok(z);
+    }
+    let t = student_t_upper_quantile(alpha / 2.0, dof as f64)?;
+    Ok(z.max(t * (chi2 / dof as f64).sqrt()))
 }
 
 /// Checks the inputs of a weighted fit: equal lengths, finite values, `se > 0`, at least
@@ -182,9 +193,9 @@ pub struct PrefactorFit {
 
 /// Weighted least squares of `y = a + V x + b ln x` (THEORY §7: the optional
 /// log-prefactor term; `x = 1/κ²` > 0), weights `1/se²`. Needs at least 4 points with at
-/// least 3 distinct `x`. Intervals: normal quantile, standard errors scaled by the Birge
-/// ratio `√max(1, chi2/dof)` (as in [`weighted_slope`]). Method
-/// `"wls-prefactor-normal-birge-scaled"`.
+/// least 3 distinct `x`. Intervals: the wider of the known-`se` normal and the
+/// residual-scale Student-t intervals, as in [`weighted_slope`] ([`t_or_normal_factor`];
+/// normal when `dof = 0`). Method `"wls-prefactor-normal-or-student-t"`.
 pub fn weighted_prefactor_fit(
     x: &[f64],
     y: &[f64],
@@ -225,12 +236,7 @@ pub fn weighted_prefactor_fit(
         })
         .sum();
     let dof = n - 3;
-    let scale = if dof > 0 {
-        (chi2 / dof as f64).max(1.0).sqrt()
-    } else {
-        1.0
-    };
-    let q = normal_upper_quantile(alpha / 2.0)?;
+    let factor = t_or_normal_factor(alpha, chi2, dof)?;
     let p_value = if dof > 0 {
         chi2_sf(chi2, dof as f64)?
     } else {
@@ -242,14 +248,14 @@ pub fn weighted_prefactor_fit(
     let g = nalgebra::DVector::from_vec(vec![1.0, -mx, -ml]);
     let var_a = (g.transpose() * &inv * &g)[(0, 0)];
     let est = |v: f64, var: f64| {
-        let h = q * scale * var.max(0.0).sqrt();
+        let h = factor * var.max(0.0).sqrt();
         Estimate {
             estimate: v,
             lo: v - h,
             hi: v + h,
             level,
             n,
-            method: "wls-prefactor-normal-birge-scaled".to_string(),
+            method: "wls-prefactor-normal-or-student-t".to_string(),
         }
     };
     Ok(PrefactorFit {

@@ -27,7 +27,9 @@ mod sequential;
 pub mod serde_f64_ext;
 mod survival;
 
-pub use fit::{weighted_prefactor_fit, weighted_slope, LinearFit, PrefactorFit};
+pub use fit::{
+    t_or_normal_factor, weighted_prefactor_fit, weighted_slope, LinearFit, PrefactorFit,
+};
 pub use gof::{exponential_gof, GofTest};
 pub use mean::{
     bootstrap_mean, censored_exponential_mean, log_interval, log_mean_se, t_interval_mean,
