@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use escapecert::report::{self, fmt_enclosure, json::Bounds};
 use escapecert::run::{self, Options};
+use escapecert::simulate::Shard;
 use escapecert::spec::Spec;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,23 @@ enum Command {
         /// Rerun each continuous point at dt/2 and report whether the estimates agree.
         #[arg(long)]
         check_dt: bool,
+        /// Run only trajectories k, k+n, k+2n, … of every sweep point and write
+        /// DIR/shard-k-of-n.json (outcomes only, no verdicts); combine the n shard files
+        /// with `escapecert merge`.
+        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        shard: Option<Shard>,
+    },
+    /// Combine the shard files of one run into exactly the report `verify` writes.
+    Merge {
+        /// The shard files (shard-k-of-n.json for every k < n), in any order.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// The output folder (report.md, report.json).
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Print the certified quantities of a spec (no simulation).
     Certify {
@@ -63,34 +81,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             quiet,
             check_dt,
+            shard,
         } => {
             let spec = Spec::from_file(&spec)?;
             if !quiet {
                 eprintln!("escapecert {}: {}", env!("CARGO_PKG_VERSION"), spec.name);
             }
             let t0 = std::time::Instant::now();
-            let rep = run::verify(&spec, &Options { quiet, check_dt })?;
-            report::write(&out, &rep)?;
-            println!(
-                "{:<22} {:<13} {:<28} {}",
-                "claim", "verdict", "certified", "estimated"
-            );
-            for c in &rep.claims {
-                let cert = c.certified.as_ref().map_or("—".into(), |b| {
-                    fmt_enclosure(&Bounds { lo: b.lo, hi: b.hi })
-                });
-                let est = c.estimated.as_ref().map_or("—".into(), |e| {
-                    format!("{:.4} [{:.4}, {:.4}]", e.estimate, e.lo, e.hi)
-                });
-                println!("{:<22} {:<13} {:<28} {}", c.id, c.verdict, cert, est);
+            let opts = Options { quiet, check_dt };
+            if let Some(shard) = shard {
+                let file = run::verify_shard(&spec, &opts, shard)?;
+                let path = run::write_shard(&out, &file)?;
+                println!(
+                    "shard {shard}: {} sweep point(s) written to {} ({:.1} s); combine all {} shards with `escapecert merge`",
+                    file.points.len(),
+                    path.display(),
+                    t0.elapsed().as_secs_f64(),
+                    shard.count
+                );
+                return Ok(ExitCode::SUCCESS);
             }
-            println!(
-                "verdict: {} — report written to {} ({:.1} s)",
-                rep.summary.verdict,
-                out.display(),
-                t0.elapsed().as_secs_f64()
-            );
-            Ok(ExitCode::from(rep.summary.exit_code as u8))
+            let rep = run::verify(&spec, &opts)?;
+            report::write(&out, &rep)?;
+            Ok(print_summary(&rep, &out, t0))
+        }
+        Command::Merge { shards, out, quiet } => {
+            let t0 = std::time::Instant::now();
+            let rep = run::merge(
+                &shards,
+                &Options {
+                    quiet,
+                    check_dt: false,
+                },
+            )?;
+            report::write(&out, &rep)?;
+            Ok(print_summary(&rep, &out, t0))
         }
         Command::Certify { spec } => {
             let spec = Spec::from_file(&spec)?;
@@ -140,6 +165,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Parses `--shard k/n`.
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse::<Shard>().map_err(|e| e.to_string())
+}
+
+/// Prints the claims table and the overall verdict; returns the exit code.
+fn print_summary(
+    rep: &escapecert::report::json::Report,
+    out: &std::path::Path,
+    t0: std::time::Instant,
+) -> ExitCode {
+    println!(
+        "{:<22} {:<13} {:<28} {}",
+        "claim", "verdict", "certified", "estimated"
+    );
+    for c in &rep.claims {
+        let cert = c.certified.as_ref().map_or("—".into(), |b| {
+            fmt_enclosure(&Bounds { lo: b.lo, hi: b.hi })
+        });
+        let est = c.estimated.as_ref().map_or("—".into(), |e| {
+            format!("{:.4} [{:.4}, {:.4}]", e.estimate, e.lo, e.hi)
+        });
+        println!("{:<22} {:<13} {:<28} {}", c.id, c.verdict, cert, est);
+    }
+    println!(
+        "verdict: {} — report written to {} ({:.1} s)",
+        rep.summary.verdict,
+        out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    ExitCode::from(rep.summary.exit_code as u8)
 }
 
 fn main() -> ExitCode {

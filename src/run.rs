@@ -6,7 +6,8 @@ use crate::landscape::Problem;
 use crate::landscape::{Domain, Landscape, QuadraticHessian};
 use crate::report::{self, json, ReportError};
 use crate::simulate::{
-    simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig, SimError, SimResult,
+    merge_results, problem_fingerprint, simulate_with_progress, trajectory_rng, Dynamics, Noise,
+    Outcome, Shard, SimConfig, SimError, SimResult,
 };
 use crate::spec::defaults;
 use crate::spec::{DynamicsSpec, Spec, SpecError};
@@ -15,7 +16,8 @@ use crate::stats::{
     t_interval_mean, Estimate, SequentialPlan, StatsError,
 };
 use rand::RngCore;
-use std::path::PathBuf;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
 
@@ -42,6 +44,9 @@ pub enum RunError {
         key: String,
         problem: String,
     },
+    /// A shard file that cannot be read, or shard files that do not make up one run.
+    #[error("{}: {problem}", file.display())]
+    Shard { file: PathBuf, problem: String },
 }
 
 /// Options of a run.
@@ -138,16 +143,20 @@ struct PointPlan {
     batch: u32,
 }
 
-/// Runs the whole verification and returns report.json's content.
-pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
-    let (problem, cert) = certify_spec(spec)?;
-    if problem.noise.isotropic_sigma().is_none() {
-        return Err(RunError::Input {
+/// The simulation noise of a problem (isotropic only in this version).
+fn simulation_noise(spec: &Spec, problem: &Problem) -> Result<Noise, RunError> {
+    match problem.noise.isotropic_sigma() {
+        Some(sigma) => Ok(Noise::Isotropic { sigma }),
+        None => Err(RunError::Input {
             file: spec.file.clone(),
             key: "noise.kind".into(),
             problem: "the Monte Carlo of this version simulates isotropic noise only; `escapecert certify` certifies this noise model".into(),
-        });
+        }),
     }
+}
+
+/// The sweep points of a spec, in the order that fixes each point's seed.
+fn sweep_plan(spec: &Spec, cert: &Certified) -> Result<Vec<PointPlan>, RunError> {
     let mc = &spec.monte_carlo;
     let starts = if mc.starts.is_empty() {
         vec![cert.start.clone()]
@@ -187,20 +196,539 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
             }
         }
     }
-    let mut sweep = Vec::with_capacity(plan.len());
-    let mut seeds = Vec::with_capacity(plan.len());
-    for p in &plan {
-        let seed = point_seed(mc.seed, p.index);
-        sweep.push(run_point(spec, &problem, &cert, p, seed, opts)?);
-        seeds.push(seed);
-    }
-    let claims = evaluate(&cert, &sweep, mc.confidence);
-    Ok(report::build(
-        spec, &problem, &cert, &sweep, &seeds, &claims,
-    ))
+    Ok(plan)
 }
 
-/// Simulates one sweep point (and its `--check-dt` rerun) and estimates its mean exit time.
+/// The simulation of a point with `trials` trajectories (all of them).
+fn point_config(spec: &Spec, p: &PointPlan, trials: usize) -> SimConfig {
+    let mc = &spec.monte_carlo;
+    SimConfig {
+        dynamics: p.dynamics,
+        eta: p.eta,
+        batch: p.batch,
+        trials,
+        seed: point_seed(mc.seed, p.index),
+        max_steps: mc.max_steps,
+        dt: mc.dt,
+        start: p.start.clone(),
+        bridge: true,
+        shard: Shard::WHOLE,
+    }
+}
+
+/// The `--check-dt` rerun of a point at dt/2 with `trials` trajectories. An independent
+/// stream, so that the two estimates are independent and the overlap of their intervals
+/// is a fair comparison.
+fn dt_check_config(spec: &Spec, p: &PointPlan, trials: usize) -> SimConfig {
+    let mc = &spec.monte_carlo;
+    SimConfig {
+        dt: 0.5 * mc.dt,
+        max_steps: mc.max_steps.saturating_mul(2),
+        seed: point_seed(mc.seed ^ DT_CHECK_SALT, p.index),
+        ..point_config(spec, p, trials)
+    }
+}
+
+/// Which run of a point a simulation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RunKind {
+    /// The point itself (each look of `trials = "auto"`).
+    Main,
+    /// Its `--check-dt` rerun at dt/2.
+    DtCheck,
+}
+
+/// Where a point's trajectories come from: a simulation (`verify`), or the merged outcomes
+/// of shard files (`merge`). Either way a configuration gives the same result.
+type Source<'a> =
+    dyn Fn(&PointPlan, RunKind, &SimConfig, String) -> Result<SimResult, RunError> + 'a;
+
+/// Runs the whole verification and returns report.json's content.
+pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
+    let (problem, cert) = certify_spec(spec)?;
+    let noise = simulation_noise(spec, &problem)?;
+    let plan = sweep_plan(spec, &cert)?;
+    let source = |_: &PointPlan, _: RunKind, cfg: &SimConfig, label: String| {
+        simulate_point(spec, &problem, &cert, &noise, cfg, label, opts.quiet)
+    };
+    analyse(spec, &problem, &cert, &plan, opts, &source)
+}
+
+/// Simulates one configuration (all trajectories, or its shard) with a progress bar
+/// counting the trajectories actually run.
+fn simulate_point(
+    spec: &Spec,
+    problem: &Problem,
+    cert: &Certified,
+    noise: &Noise,
+    cfg: &SimConfig,
+    label: String,
+    quiet: bool,
+) -> Result<SimResult, RunError> {
+    let progress = Progress::new(cfg.shard.len(cfg.trials) as u64, label, quiet);
+    let result = simulate_with_progress(&problem.landscape, &cert.domain, noise, cfg, &|n| {
+        progress.update(n)
+    })
+    .map_err(|source| RunError::Simulate {
+        file: spec.file.clone(),
+        source,
+    })?;
+    progress.finish();
+    Ok(result)
+}
+
+/// Statistics, claims and report from a sweep whose trajectories come from `source`.
+fn analyse(
+    spec: &Spec,
+    problem: &Problem,
+    cert: &Certified,
+    plan: &[PointPlan],
+    opts: &Options,
+    source: &Source<'_>,
+) -> Result<json::Report, RunError> {
+    let mc = &spec.monte_carlo;
+    let mut sweep = Vec::with_capacity(plan.len());
+    let mut seeds = Vec::with_capacity(plan.len());
+    for p in plan {
+        let seed = point_seed(mc.seed, p.index);
+        sweep.push(run_point(spec, problem, cert, p, seed, opts, source)?);
+        seeds.push(seed);
+    }
+    let claims = evaluate(cert, &sweep, mc.confidence);
+    Ok(report::build(spec, problem, cert, &sweep, &seeds, &claims))
+}
+
+/// The shard file format version. Bump on any incompatible change.
+pub const SHARD_FORMAT_VERSION: u32 = 1;
+
+/// What `verify --shard k/n` writes: the outcomes of trajectories k, k+n, … of every
+/// sweep point (and of its `--check-dt` rerun), with what `merge` needs to check that
+/// shards belong together and to rebuild the report: the spec text itself, its hash,
+/// the tool version, the seed. No statistics, no verdicts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardFile {
+    /// Always "escapecert-shard".
+    pub format: String,
+    pub format_version: u32,
+    pub tool: json::Tool,
+    /// The spec path as given to `verify` (report.json's `problem.spec_file`).
+    pub spec_file: String,
+    /// FNV-1a 64 of `spec_text` ([`spec_hash`]).
+    pub spec_hash: String,
+    /// The spec file's text, so that `merge` needs nothing else.
+    pub spec_text: String,
+    /// Fingerprint of the landscape, domain and noise simulated.
+    pub problem: String,
+    /// `[monte_carlo] seed`.
+    pub seed: u64,
+    /// Which shard: trajectories `index`, `index + count`, … of each point.
+    pub shard: Shard,
+    /// Whether the `--check-dt` reruns were simulated too.
+    pub check_dt: bool,
+    pub points: Vec<ShardPoint>,
+}
+
+/// One sweep point's share of trajectories in a shard file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardPoint {
+    /// The point's index in the sweep (its row in report.json's `monte_carlo`).
+    pub index: usize,
+    pub dynamics: Dynamics,
+    pub eta: f64,
+    pub batch: u32,
+    pub start_index: usize,
+    /// The point's seed.
+    pub seed: u64,
+    /// Trajectories of the whole run of the point (`trials`, or the budget of
+    /// `trials = "auto"`, whose looks `merge` replays on the merged outcomes).
+    pub trials: usize,
+    /// Outcomes of this shard's trajectories, in order (trajectory `shard.index + p·count`).
+    pub outcomes: Vec<Outcome>,
+    /// The `--check-dt` rerun's share, if run.
+    pub dt_check: Option<ShardRun>,
+}
+
+/// A shard's share of the `--check-dt` rerun of a point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardRun {
+    pub seed: u64,
+    pub trials: usize,
+    pub outcomes: Vec<Outcome>,
+}
+
+/// FNV-1a 64 of a spec's text, as `fnv1a64:<hex>`.
+pub fn spec_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
+/// The file name of a shard: `shard-k-of-n.json`.
+pub fn shard_file_name(shard: Shard) -> String {
+    format!("shard-{}-of-{}.json", shard.index, shard.count)
+}
+
+/// Runs shard `shard` of every sweep point (and of its `--check-dt` rerun): the part of
+/// `verify` that `merge` cannot redo. With `trials = "auto"` the whole budget is run,
+/// since where the sequential plan stops depends on all shards' outcomes.
+pub fn verify_shard(spec: &Spec, opts: &Options, shard: Shard) -> Result<ShardFile, RunError> {
+    shard.validate().map_err(|source| RunError::Simulate {
+        file: spec.file.clone(),
+        source,
+    })?;
+    let (problem, cert) = certify_spec(spec)?;
+    let noise = simulation_noise(spec, &problem)?;
+    let plan = sweep_plan(spec, &cert)?;
+    let mc = &spec.monte_carlo;
+    let mut points = Vec::with_capacity(plan.len());
+    for p in &plan {
+        let name = format!("{:?}", p.dynamics).to_lowercase();
+        let cfg = SimConfig {
+            shard,
+            ..point_config(spec, p, mc.trials)
+        };
+        let label = format!("{name} η = {} B = {} shard {shard}", p.eta, p.batch);
+        let r = simulate_point(spec, &problem, &cert, &noise, &cfg, label, opts.quiet)?;
+        let dt_check = if opts.check_dt && p.dynamics == Dynamics::Continuous {
+            let half = SimConfig {
+                shard,
+                ..dt_check_config(spec, p, mc.trials)
+            };
+            let label = format!("dt check η = {} B = {} shard {shard}", p.eta, p.batch);
+            let r2 = simulate_point(spec, &problem, &cert, &noise, &half, label, opts.quiet)?;
+            Some(ShardRun {
+                seed: half.seed,
+                trials: half.trials,
+                outcomes: r2.outcomes,
+            })
+        } else {
+            None
+        };
+        if !opts.quiet {
+            eprintln!(
+                "  {:<10} η = {:<8} B = {:<4} shard {shard}: {} trajectories, {} exits",
+                name, p.eta, p.batch, r.trials, r.exits
+            );
+        }
+        points.push(ShardPoint {
+            index: p.index,
+            dynamics: p.dynamics,
+            eta: p.eta,
+            batch: p.batch,
+            start_index: p.start_index,
+            seed: cfg.seed,
+            trials: cfg.trials,
+            outcomes: r.outcomes,
+            dt_check,
+        });
+    }
+    Ok(ShardFile {
+        format: "escapecert-shard".into(),
+        format_version: SHARD_FORMAT_VERSION,
+        tool: json::Tool {
+            name: "escapecert".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        spec_file: spec.file.display().to_string(),
+        spec_hash: spec_hash(&spec.source_text),
+        spec_text: spec.source_text.clone(),
+        problem: problem_fingerprint(&problem.landscape, &cert.domain, &noise),
+        seed: mc.seed,
+        shard,
+        check_dt: opts.check_dt,
+        points,
+    })
+}
+
+/// Writes a shard file atomically into `dir` (created if missing) as
+/// [`shard_file_name`]; returns its path.
+pub fn write_shard(dir: &Path, file: &ShardFile) -> Result<PathBuf, RunError> {
+    std::fs::create_dir_all(dir).map_err(|source| {
+        RunError::Report(ReportError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
+    })?;
+    let path = dir.join(shard_file_name(file.shard));
+    let mut js = serde_json::to_string(file).map_err(|e| RunError::Report(e.into()))?;
+    js.push('\n');
+    report::write_atomic(&path, js.as_bytes())?;
+    Ok(path)
+}
+
+/// Reads a shard file.
+pub fn read_shard(path: &Path) -> Result<ShardFile, RunError> {
+    let err = |problem: String| RunError::Shard {
+        file: path.to_path_buf(),
+        problem,
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|e| err(format!("cannot read the file: {e}")))?;
+    let f: ShardFile = serde_json::from_str(&text).map_err(|e| {
+        err(format!(
+            "not an escapecert shard file (line {}, column {}: {e})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if f.format != "escapecert-shard" {
+        return Err(err(format!(
+            "`format` is {:?}, not \"escapecert-shard\"",
+            f.format
+        )));
+    }
+    if f.format_version != SHARD_FORMAT_VERSION {
+        return Err(err(format!(
+            "shard format version {} (this escapecert reads version {SHARD_FORMAT_VERSION})",
+            f.format_version
+        )));
+    }
+    if spec_hash(&f.spec_text) != f.spec_hash {
+        return Err(err(format!(
+            "the embedded spec text does not have the recorded hash {} (the file was altered)",
+            f.spec_hash
+        )));
+    }
+    Ok(f)
+}
+
+/// Combines shard files of one run (`verify --shard k/n` for every k < n, any order)
+/// into exactly the report the unsharded `verify` writes. Checks that they belong
+/// together: same tool version, spec (hash), seed, `--check-dt`, shard count, every
+/// shard present exactly once, and the same problem as the embedded spec now certifies.
+pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError> {
+    let Some(first_path) = paths.first() else {
+        return Err(RunError::Shard {
+            file: PathBuf::from("(no files)"),
+            problem: "merge needs at least one shard file".into(),
+        });
+    };
+    let files: Vec<ShardFile> = paths
+        .iter()
+        .map(|p| read_shard(p))
+        .collect::<Result<_, _>>()?;
+    let first = &files[0];
+    let err = |i: usize, problem: String| RunError::Shard {
+        file: paths[i].clone(),
+        problem,
+    };
+    for (i, f) in files.iter().enumerate() {
+        let differs = |what: &str, a: String, b: String| {
+            err(
+                i,
+                format!(
+                    "{what} is {a}, but {b} in {}: these shards are not of one run",
+                    first_path.display()
+                ),
+            )
+        };
+        if f.tool.version != first.tool.version {
+            return Err(differs(
+                "the escapecert version",
+                f.tool.version.clone(),
+                first.tool.version.clone(),
+            ));
+        }
+        if f.spec_hash != first.spec_hash {
+            return Err(differs(
+                "the spec hash",
+                f.spec_hash.clone(),
+                first.spec_hash.clone(),
+            ));
+        }
+        if f.spec_file != first.spec_file {
+            return Err(differs(
+                "the spec path",
+                f.spec_file.clone(),
+                first.spec_file.clone(),
+            ));
+        }
+        if f.seed != first.seed {
+            return Err(differs(
+                "the seed",
+                f.seed.to_string(),
+                first.seed.to_string(),
+            ));
+        }
+        if f.check_dt != first.check_dt {
+            return Err(differs(
+                "--check-dt",
+                f.check_dt.to_string(),
+                first.check_dt.to_string(),
+            ));
+        }
+        if f.shard.count != first.shard.count {
+            return Err(differs(
+                "the shard count n",
+                f.shard.to_string(),
+                first.shard.to_string(),
+            ));
+        }
+        if f.tool.version != env!("CARGO_PKG_VERSION") {
+            return Err(err(
+                i,
+                format!(
+                    "written by escapecert {}, but this is {}: merge with the version that ran the shards",
+                    f.tool.version,
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ));
+        }
+        if let Err(e) = f.shard.validate() {
+            return Err(err(i, e.to_string()));
+        }
+        if let Some(j) = files[..i].iter().position(|g| g.shard == f.shard) {
+            return Err(err(
+                i,
+                format!(
+                    "shard {} is given twice (also {})",
+                    f.shard,
+                    paths[j].display()
+                ),
+            ));
+        }
+    }
+    let n = first.shard.count;
+    if let Some(k) = (0..n).find(|&k| !files.iter().any(|f| f.shard.index == k)) {
+        return Err(err(
+            0,
+            format!("shard {k}/{n} is missing: give all {n} shard files of the run"),
+        ));
+    }
+    let spec = Spec::from_str(Path::new(&first.spec_file), &first.spec_text)?;
+    let (problem, cert) = certify_spec(&spec)?;
+    let noise = simulation_noise(&spec, &problem)?;
+    let fingerprint = problem_fingerprint(&problem.landscape, &cert.domain, &noise);
+    if fingerprint != first.problem {
+        return Err(err(
+            0,
+            format!(
+                "the spec now gives another problem ({fingerprint}) than the shards simulated ({}): has a data file changed?",
+                first.problem
+            ),
+        ));
+    }
+    let plan = sweep_plan(&spec, &cert)?;
+    let mc = &spec.monte_carlo;
+    // Per point: the merged whole run, and that of its dt check.
+    let mut merged: Vec<(SimResult, Option<SimResult>)> = Vec::with_capacity(plan.len());
+    for p in &plan {
+        let main = point_config(&spec, p, mc.trials);
+        let half = (first.check_dt && p.dynamics == Dynamics::Continuous)
+            .then(|| dt_check_config(&spec, p, mc.trials));
+        let mut parts = Vec::new();
+        let mut half_parts = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let Some(sp) = f.points.iter().find(|q| q.index == p.index) else {
+                return Err(err(i, format!("sweep point {} is missing", p.index + 1)));
+            };
+            if sp.seed != main.seed || sp.trials != main.trials {
+                return Err(err(
+                    i,
+                    format!(
+                        "sweep point {}: seed {} and {} trials, but the spec gives seed {} and {} trials",
+                        p.index + 1,
+                        sp.seed,
+                        sp.trials,
+                        main.seed,
+                        main.trials
+                    ),
+                ));
+            }
+            let cfg = SimConfig {
+                shard: f.shard,
+                ..main.clone()
+            };
+            parts.push(SimResult::from_outcomes(
+                &cfg,
+                fingerprint.clone(),
+                sp.outcomes.clone(),
+            ));
+            match (&half, &sp.dt_check) {
+                (Some(h), Some(run)) if run.seed == h.seed && run.trials == h.trials => {
+                    let cfg = SimConfig {
+                        shard: f.shard,
+                        ..h.clone()
+                    };
+                    half_parts.push(SimResult::from_outcomes(
+                        &cfg,
+                        fingerprint.clone(),
+                        run.outcomes.clone(),
+                    ));
+                }
+                (None, None) => {}
+                _ => {
+                    return Err(err(
+                        i,
+                        format!(
+                            "sweep point {}: its --check-dt run does not match the spec",
+                            p.index + 1
+                        ),
+                    ))
+                }
+            }
+        }
+        let merge_err = |e: SimError| RunError::Shard {
+            file: first_path.clone(),
+            problem: format!("sweep point {}: {e}", p.index + 1),
+        };
+        let whole = merge_results(&parts).map_err(merge_err)?;
+        let whole_half = if half.is_some() {
+            Some(merge_results(&half_parts).map_err(merge_err)?)
+        } else {
+            None
+        };
+        merged.push((whole, whole_half));
+    }
+    for (i, f) in files.iter().enumerate() {
+        if f.points.len() != plan.len() {
+            return Err(err(
+                i,
+                format!(
+                    "{} sweep points, but the spec has {}",
+                    f.points.len(),
+                    plan.len()
+                ),
+            ));
+        }
+    }
+    let source = |p: &PointPlan, kind: RunKind, cfg: &SimConfig, _: String| {
+        let whole = match kind {
+            RunKind::Main => Some(&merged[p.index].0),
+            RunKind::DtCheck => merged[p.index].1.as_ref(),
+        };
+        let same = |w: &SimResult| {
+            SimConfig {
+                trials: w.config.trials,
+                ..cfg.clone()
+            } == w.config
+        };
+        whole
+            .filter(|w| same(w))
+            .and_then(|w| w.prefix(cfg.trials))
+            .ok_or_else(|| RunError::Shard {
+                file: first_path.clone(),
+                problem: format!(
+                    "sweep point {}: the shards hold no run of {} trajectories at seed {} (dt = {})",
+                    p.index + 1,
+                    cfg.trials,
+                    cfg.seed,
+                    cfg.dt
+                ),
+            })
+    };
+    let opts = Options {
+        check_dt: first.check_dt,
+        ..opts.clone()
+    };
+    analyse(&spec, &problem, &cert, &plan, &opts, &source)
+}
+
+/// Estimates one sweep point's mean exit time (and its `--check-dt` rerun), with the
+/// trajectories from `source`.
 fn run_point(
     spec: &Spec,
     problem: &Problem,
@@ -208,46 +736,29 @@ fn run_point(
     p: &PointPlan,
     seed: u64,
     opts: &Options,
+    source: &Source<'_>,
 ) -> Result<SweepPoint, RunError> {
     let mc = &spec.monte_carlo;
     let Some(sigma) = problem.noise.isotropic_sigma() else {
         unreachable!("checked in verify")
     };
-    let noise = Noise::Isotropic { sigma };
     let name = format!("{:?}", p.dynamics).to_lowercase();
-    let simulate_cfg = |cfg: &SimConfig, label: String, level: f64| -> Result<_, RunError> {
-        let progress = Progress::new(cfg.trials as u64, label, opts.quiet);
-        let t0 = Instant::now();
-        let result = simulate_with_progress(&problem.landscape, &cert.domain, &noise, cfg, &|n| {
-            progress.update(n)
-        })
-        .map_err(|source| RunError::Simulate {
-            file: spec.file.clone(),
-            source,
-        })?;
-        progress.finish();
-        let mean = censored_exponential_mean(&result.exit_times, &result.censor_times, level)
-            .map_err(|source| RunError::Stats {
+    let simulate_cfg =
+        |kind: RunKind, cfg: &SimConfig, label: String, level: f64| -> Result<_, RunError> {
+            let t0 = Instant::now();
+            let result = source(p, kind, cfg, label)?;
+            let mean = censored_exponential_mean(&result.exit_times, &result.censor_times, level)
+                .map_err(|source| RunError::Stats {
                 file: spec.file.clone(),
                 source,
             })?;
-        Ok((result, mean, t0.elapsed().as_secs_f64()))
-    };
-    let cfg = SimConfig {
-        dynamics: p.dynamics,
-        eta: p.eta,
-        batch: p.batch,
-        trials: mc.trials,
-        seed,
-        max_steps: mc.max_steps,
-        dt: mc.dt,
-        start: p.start.clone(),
-        bridge: true,
-        shard: Default::default(),
-    };
+            Ok((result, mean, t0.elapsed().as_secs_f64()))
+        };
+    let cfg = point_config(spec, p, mc.trials);
+    debug_assert_eq!(cfg.seed, seed);
     let label = format!("{name} η = {} B = {}", p.eta, p.batch);
     let (result, mean, secs) = match mc.precision {
-        None => simulate_cfg(&cfg, label, mc.confidence)?,
+        None => simulate_cfg(RunKind::Main, &cfg, label, mc.confidence)?,
         Some(precision) => {
             // trials = "auto": a group-sequential plan (stats::SequentialPlan): looks at
             // scheduled sizes, each at level 1 − α/K, stop at the requested precision. The
@@ -281,6 +792,7 @@ fn run_point(
             {
                 let n = done + more;
                 let (r, m, _) = simulate_cfg(
+                    RunKind::Main,
                     &SimConfig {
                         trials: n,
                         ..cfg.clone()
@@ -316,16 +828,9 @@ fn run_point(
         );
     }
     let dt_check = if opts.check_dt && p.dynamics == Dynamics::Continuous {
-        // An independent stream, so that the two estimates are independent and the
-        // overlap of their intervals is a fair comparison.
-        let half = SimConfig {
-            dt: 0.5 * mc.dt,
-            max_steps: mc.max_steps.saturating_mul(2),
-            seed: point_seed(mc.seed ^ DT_CHECK_SALT, p.index),
-            trials: result.trials,
-            ..cfg.clone()
-        };
+        let half = dt_check_config(spec, p, result.trials);
         let (_, m2, _) = simulate_cfg(
+            RunKind::DtCheck,
             &half,
             format!("dt check η = {} B = {} at dt = {}", p.eta, p.batch, half.dt),
             mc.confidence,

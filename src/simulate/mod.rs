@@ -323,8 +323,10 @@ pub struct SimResult {
 }
 
 impl SimResult {
-    /// The result of the trajectories `outcomes` (in shard order) of `cfg`.
-    fn from_outcomes(cfg: &SimConfig, problem: String, outcomes: Vec<Outcome>) -> SimResult {
+    /// The result of the trajectories `outcomes` (in shard order) of `cfg`, on the
+    /// problem with fingerprint `problem` ([`problem_fingerprint`]). Used to rebuild a
+    /// shard's result from its stored outcomes; [`merge_results`] checks the counts.
+    pub fn from_outcomes(cfg: &SimConfig, problem: String, outcomes: Vec<Outcome>) -> SimResult {
         let mut res = SimResult {
             exit_times: Vec::new(),
             censor_times: Vec::new(),
@@ -348,6 +350,27 @@ impl SimResult {
         res.exits = res.exit_times.len();
         res.censored = res.censor_times.len();
         res
+    }
+}
+
+impl SimResult {
+    /// The result of the first `trials` trajectories of this whole (unsharded) run: what a
+    /// run of the same configuration with `trials` trajectories gives, since trajectory
+    /// `i` depends only on `(seed, i)`. `None` for a shard or when `trials` exceeds the
+    /// trajectories run.
+    pub fn prefix(&self, trials: usize) -> Option<SimResult> {
+        if self.config.shard != Shard::WHOLE || trials > self.outcomes.len() {
+            return None;
+        }
+        let cfg = SimConfig {
+            trials,
+            ..self.config.clone()
+        };
+        Some(SimResult::from_outcomes(
+            &cfg,
+            self.problem.clone(),
+            self.outcomes[..trials].to_vec(),
+        ))
     }
 }
 
