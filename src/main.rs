@@ -44,7 +44,7 @@ enum Command {
         /// Run only trajectories k, k+n, k+2n, … of every sweep point and write
         /// DIR/shard-k-of-n.json (outcomes only, no verdicts); combine the n shard files
         /// with `escapecert merge`.
-        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        #[arg(long, value_name = "K/N", value_parser = parse_shard, allow_hyphen_values = true)]
         shard: Option<Shard>,
     },
     /// Combine the shard files of one run into exactly the report `verify` writes.

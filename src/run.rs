@@ -497,8 +497,9 @@ pub fn read_shard(path: &Path) -> Result<ShardFile, RunError> {
 
 /// Combines shard files of one run (`verify --shard k/n` for every k < n, any order)
 /// into exactly the report the unsharded `verify` writes. Checks that they belong
-/// together: same tool version, spec (hash), seed, `--check-dt`, shard count, every
-/// shard present exactly once, and the same problem as the embedded spec now certifies.
+/// together: same tool version, spec (hash of the text; the path may differ between
+/// machines, the report names shard 0's), seed, `--check-dt`, shard count, every shard
+/// present exactly once, and the same problem as the embedded spec now certifies.
 pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError> {
     let Some(first_path) = paths.first() else {
         return Err(RunError::Shard {
@@ -537,13 +538,6 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
                 "the spec hash",
                 f.spec_hash.clone(),
                 first.spec_hash.clone(),
-            ));
-        }
-        if f.spec_file != first.spec_file {
-            return Err(differs(
-                "the spec path",
-                f.spec_file.clone(),
-                first.spec_file.clone(),
             ));
         }
         if f.seed != first.seed {
@@ -598,7 +592,13 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
             format!("shard {k}/{n} is missing: give all {n} shard files of the run"),
         ));
     }
-    let spec = Spec::from_str(Path::new(&first.spec_file), &first.spec_text)?;
+    // The spec as shard 0 named it (the same text in every shard; only the path given
+    // on each machine may differ), so the report does not depend on the files' order.
+    let zero = files
+        .iter()
+        .find(|f| f.shard.index == 0)
+        .expect("shard 0 is given");
+    let spec = Spec::from_str(Path::new(&zero.spec_file), &zero.spec_text)?;
     let (problem, cert) = certify_spec(&spec)?;
     let noise = simulation_noise(&spec, &problem)?;
     let fingerprint = problem_fingerprint(&problem.landscape, &cert.domain, &noise);

@@ -537,3 +537,179 @@ fn bad_auto_trials() {
         "monte_carlo.precision",
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Statistics and CLI (issue 4): trials = 0, dt ≤ 0 (also on the sharded path), malformed
+// --shard, merging shard files that do not make up one run.
+// ---------------------------------------------------------------------------------------
+
+/// `escapecert ARGS…` in `dir`.
+fn cli(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run escapecert")
+}
+
+#[test]
+fn zero_trials_and_non_positive_dt_also_when_sharded() {
+    rejected(&edit("trials = 10", "trials = 0"), "monte_carlo.trials");
+    rejected(&edit("max_steps = 1000", "dt = 0.0"), "monte_carlo.dt");
+    rejected(&edit("max_steps = 1000", "dt = -1e-3"), "monte_carlo.dt");
+    for (from, to, key) in [
+        ("trials = 10", "trials = 0", "monte_carlo.trials"),
+        ("max_steps = 1000", "dt = 0.0", "monte_carlo.dt"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("case.toml");
+        std::fs::write(&file, edit(from, to)).unwrap();
+        let out = dir.path().join("out");
+        let o = cli(&[
+            "verify",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--shard",
+            "0/2",
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(&format!("key `{key}`")), "{err}");
+        assert!(!out.join("shard-0-of-2.json").exists(), "{err}");
+    }
+}
+
+#[test]
+fn malformed_shard_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("case.toml");
+    std::fs::write(&file, BASE).unwrap();
+    let out = dir.path().join("out");
+    for bad in ["3/3", "1/0", "0/0", "a/b", "2", "-1/3", "1/2/3", ""] {
+        let o = cli(&[
+            "verify",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--shard",
+            bad,
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "--shard {bad:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            err.contains("--shard") && err.contains("k/n"),
+            "--shard {bad:?}: unclear message {err}"
+        );
+        assert!(!out.exists(), "--shard {bad:?} wrote output");
+    }
+}
+
+/// Writes the shard `k/n` of `text` into `dir/name/`; returns the shard file.
+fn write_shard(dir: &Path, name: &str, text: &str, k: usize, n: usize) -> PathBuf {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join(name);
+    let o = cli(&[
+        "verify",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--shard",
+        &format!("{k}/{n}"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out.join(format!("shard-{k}-of-{n}.json"))
+}
+
+/// `merge FILES` must exit 2 naming one of the files and `what`, writing no report.
+#[track_caller]
+fn merge_rejected(files: &[&Path], what: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut args = vec!["merge"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    args.extend(["--out", out.to_str().unwrap(), "--quiet"]);
+    let o = cli(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        files.iter().any(|f| err.contains(&f.display().to_string())),
+        "no file named: {err}"
+    );
+    assert!(err.contains(what), "`{what}` not in: {err}");
+    assert!(!out.join("report.json").exists() && !out.join("report.md").exists());
+}
+
+#[test]
+fn merging_incompatible_shards() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let a0 = write_shard(dir, "a", BASE, 0, 2);
+    let a1 = write_shard(dir, "a", BASE, 1, 2);
+    let b1 = write_shard(
+        dir,
+        "b",
+        &edit("max_steps = 1000", "max_steps = 1000\nseed = 99"),
+        1,
+        2,
+    );
+    let c1 = write_shard(dir, "c", BASE, 1, 3);
+    // The two halves of one run do merge (the cases below are not vacuous).
+    let ok = dir.join("ok");
+    let o = cli(&[
+        "merge",
+        a0.to_str().unwrap(),
+        a1.to_str().unwrap(),
+        "--out",
+        ok.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Another spec (here: another seed) has another hash.
+    merge_rejected(&[&a0, &b1], "spec hash");
+    // Another split.
+    merge_rejected(&[&a0, &c1], "shard count");
+    // A shard missing, or given twice.
+    merge_rejected(&[&a0], "shard 1/2 is missing");
+    merge_rejected(&[&a0, &a0, &a1], "given twice");
+    // Not a shard file; a truncated one; an altered one; one of a future format.
+    let not = dir.join("not.json");
+    std::fs::write(&not, "{\"hello\": 1}").unwrap();
+    merge_rejected(&[&a0, &not], "not an escapecert shard file");
+    let text = std::fs::read_to_string(&a1).unwrap();
+    let cut = dir.join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    merge_rejected(&[&a0, &cut], "not an escapecert shard file");
+    let altered = dir.join("altered.json");
+    std::fs::write(&altered, text.replace("trials = 10", "trials = 11")).unwrap();
+    merge_rejected(&[&a0, &altered], "hash");
+    let future = dir.join("future.json");
+    std::fs::write(
+        &future,
+        text.replace("\"format_version\":1", "\"format_version\":99"),
+    )
+    .unwrap();
+    merge_rejected(&[&a0, &future], "format version 99");
+    // Outcomes that do not match the trajectory count of the shard.
+    let short = dir.join("short.json");
+    let pos = text.find("{\"steps\"").expect("an outcome record");
+    let end = pos + text[pos..].find('}').unwrap() + 2; // the record and its comma
+    std::fs::write(&short, format!("{}{}", &text[..pos], &text[end..])).unwrap();
+    merge_rejected(&[&a0, &short], "inconsistent");
+    // A file that does not exist.
+    merge_rejected(&[&a0, &dir.join("nowhere.json")], "cannot read");
+}
