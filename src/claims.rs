@@ -281,23 +281,18 @@ pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<
     holm(&plans, cert, sweep, 1.0 - confidence)
 }
 
-/// Holm–Bonferroni step-down over the plans at family level `alpha`.
+/// Holm–Bonferroni step-down over the plans at family level `alpha`
+/// ([`crate::stats::holm_step_down`]).
 fn holm(plans: &[Plan], cert: &Certified, sweep: &[SweepPoint], alpha: f64) -> Vec<Claim> {
-    let m = plans.len();
     let p: Vec<f64> = plans.iter().map(|pl| pl.p_value(cert, sweep)).collect();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&i, &j| p[i].total_cmp(&p[j]));
-    let mut claims: Vec<Option<Claim>> = vec![None; m];
-    let mut stopped: Option<f64> = None;
-    for (rank, &i) in order.iter().enumerate() {
-        let level = stopped.unwrap_or(1.0 - alpha / (m - rank) as f64);
+    let mut claims: Vec<Option<Claim>> = vec![None; plans.len()];
+    crate::stats::holm_step_down(&p, alpha, |i, level| {
         let mut c = plans[i].decide(cert, sweep, level);
-        if stopped.is_none() && !c.disagrees {
-            stopped = Some(level);
-        }
         c.p_value = p[i];
+        let r = c.disagrees;
         claims[i] = Some(c);
-    }
+        r
+    });
     claims
         .into_iter()
         .map(|c| c.expect("every claim decided"))

@@ -33,7 +33,8 @@ use escapecert::stats::quantile::{
 };
 use escapecert::stats::{
     bootstrap_mean, censored_exponential_mean, holm_adjusted_p_values, holm_bonferroni,
-    log_interval, log_mean_se, t_interval_mean, weighted_slope, Estimate, LinearFit, StatsError,
+    holm_step_down, log_interval, log_mean_se, t_interval_mean, weighted_slope, Estimate,
+    LinearFit, StatsError,
 };
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -688,4 +689,41 @@ fn prefactor_fit_recovers_exact_coefficients() {
     assert!(
         escapecert::stats::weighted_prefactor_fit(&[2.0; 5], &[1.0; 5], &[0.1; 5], 0.95).is_err()
     );
+}
+
+#[test]
+fn holm_step_down_by_intervals() {
+    // With "rejects at level 1 − a" ⇔ p ≤ a, the interval form is holm_bonferroni, and the
+    // levels are 1 − α/m, 1 − α/(m − 1), … down the rejected chain, then constant.
+    let p = [0.01, 0.04, 0.03, 0.005, 0.5];
+    let alpha = 0.05;
+    let out = holm_step_down(&p, alpha, |i, level| p[i] <= 1.0 - level + 1e-15);
+    let decisions: Vec<bool> = out.iter().map(|o| o.1).collect();
+    assert_eq!(decisions, holm_bonferroni(&p, alpha));
+    assert_eq!(decisions, vec![true, false, false, true, false]);
+    // Ranks: 0.005 (1 − α/5), 0.01 (1 − α/4), 0.03 (1 − α/3, not rejected: 0.03 > 0.0167),
+    // then 0.04 and 0.5 at that same level.
+    let want = [
+        1.0 - alpha / 4.0,
+        1.0 - alpha / 3.0,
+        1.0 - alpha / 3.0,
+        1.0 - alpha / 5.0,
+        1.0 - alpha / 3.0,
+    ];
+    for (o, w) in out.iter().zip(want) {
+        assert!((o.0 - w).abs() < 1e-15, "{out:?}");
+    }
+    // Random p-values: always the same decisions as holm_bonferroni.
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    for _ in 0..200 {
+        let m = rng.random_range(1..8);
+        let p: Vec<f64> = (0..m).map(|_| rng.random::<f64>().powi(3)).collect();
+        let out = holm_step_down(&p, alpha, |i, level| p[i] <= 1.0 - level);
+        let d: Vec<bool> = out.iter().map(|o| o.1).collect();
+        assert_eq!(d, holm_bonferroni(&p, alpha), "{p:?}");
+    }
+    // A NaN p-value is decided last.
+    let out = holm_step_down(&[f64::NAN, 0.001], alpha, |i, _| i == 1);
+    assert_eq!(out[1], (1.0 - alpha / 2.0, true));
+    assert_eq!(out[0], (1.0 - alpha, false));
 }

@@ -217,6 +217,38 @@ pub fn holm_bonferroni(p_values: &[f64], alpha: f64) -> Vec<bool> {
     reject
 }
 
+/// Holm's step-down procedure with the decisions made by intervals: `p_values[i]` is the
+/// p-value of hypothesis `i`, and `rejects(i, level)` says whether its confidence interval
+/// at `level` rejects it (misses the hypothesised set). With the p-values sorted, the
+/// hypothesis of rank r (0-based, of m) is decided at level `1 − alpha/(m − r)` as long as
+/// every hypothesis before it was rejected; from the first one not rejected on, every
+/// hypothesis is decided at that same level. Returns, in input order, each hypothesis'
+/// level and decision. When `rejects(i, 1 − a)` is "`p_values[i] ≤ a`" this is exactly
+/// [`holm_bonferroni`] (family-wise error ≤ `alpha` under any dependence); the interval
+/// form lets each decision state the level it was made at. NaN p-values sort last.
+pub fn holm_step_down(
+    p_values: &[f64],
+    alpha: f64,
+    mut rejects: impl FnMut(usize, f64) -> bool,
+) -> Vec<(f64, bool)> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| p_values[i].total_cmp(&p_values[j]));
+    // total_cmp puts a positive NaN last and a negative one first: move every NaN last.
+    order.sort_by_key(|&i| p_values[i].is_nan());
+    let mut out = vec![(f64::NAN, false); m];
+    let mut stopped: Option<f64> = None;
+    for (rank, &i) in order.iter().enumerate() {
+        let level = stopped.unwrap_or(1.0 - alpha / (m - rank) as f64);
+        let r = rejects(i, level);
+        if stopped.is_none() && !r {
+            stopped = Some(level);
+        }
+        out[i] = (level, r);
+    }
+    out
+}
+
 /// Holm-adjusted p-values: for `alpha < 1`, hypothesis `i` is rejected by
 /// [`holm_bonferroni`] at family-wise level `alpha` when `adjusted[i] <= alpha` (up to
 /// rounding in the case `(m − i + 1) p_(i) = alpha` exactly). Useful to show in a report how
