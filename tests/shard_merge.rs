@@ -127,6 +127,18 @@ fn three_shards_merge_to_the_unsharded_report() {
         .claims
         .iter()
         .any(|c| c.variable == "B" && c.fit.is_some()));
+    // The predicted slope against B at η = 0.25 is the certified barrier / η: V̄/η = 4
+    // (T1, V̄ = 1 by E7) and V̄_η/η = (1 − η/2)/η = 3.5 (T2, E12).
+    for (id, want) in [("T1", 4.0), ("T2 (η = 0.25)", 3.5)] {
+        let c = rep.claims.iter().find(|c| c.id == id).expect(id);
+        assert_eq!(c.variable, "B", "{id}");
+        let p = c.predicted_slope.as_ref().expect("predicted slope");
+        assert!(
+            p.lo <= want && want <= p.hi && p.hi - p.lo < 1e-9,
+            "{id}: {p:?}"
+        );
+        assert!(c.level > 0.9 && c.level < 1.0 && (0.0..=1.0).contains(&c.p_value));
+    }
 }
 
 #[test]
