@@ -126,7 +126,8 @@ pub struct Claim {
     /// "1/η" (only η varies); empty for claims without a fit.
     pub variable: String,
     /// The slope against `variable` predicted by the certified barrier (outward-rounded
-    /// interval arithmetic): V̄ for 1/κ², V̄/η for B, V̄·B for 1/η (κ² = η/B).
+    /// interval arithmetic): V̄ for 1/κ², V̄/η for B, V̄·B for 1/η (κ² = η/B;
+    /// proofs/predicted-slope.md).
     pub predicted_slope: Option<(f64, f64)>,
     /// The level the claim was decided at (Holm–Bonferroni over the report's claims).
     pub level: f64,

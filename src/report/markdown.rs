@@ -150,7 +150,7 @@ pub fn render_markdown(r: &Report) -> String {
             let _ =
                 writeln!(
                 s,
-                "  - slope of log E against {}: predicted from the certified barrier {}, fitted {}",
+                "  - slope of log E against {}: predicted from the certified barrier {} (proofs/predicted-slope.md), fitted {}",
                 c.variable,
                 fmt_enclosure(&Bounds { lo: ps.lo, hi: ps.hi }),
                 c.estimated.as_ref().map_or("—".to_string(), |e| format!(
