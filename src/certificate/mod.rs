@@ -159,6 +159,7 @@ pub fn build(spec: &Spec, c: &Certified) -> Certificate {
     } else {
         None
     };
+    let formula = formula.filter(|f| *f != Formula::Steepness || steepness.is_some());
     let barrier = match (c.barrier.value, formula) {
         (Some(v), Some(formula)) => Some(BarrierClaim {
             claim: bnd(v),

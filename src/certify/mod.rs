@@ -362,7 +362,15 @@ fn ball_depth(
         sphere,
         upper_point: fv(&witness),
     };
-    (iv(lower, upper), method, best.1, nboxes, ev)
+    // The exit point (f64) is moved towards c by a relative 1e-12 so that it lies in D̄
+    // despite rounding: the steepness inner bounds evaluate s, s* there (E9 needs θ₀ ∈ D̄).
+    let ep: Vec<f64> = best
+        .1
+        .iter()
+        .zip(c)
+        .map(|(p, ci)| ci + (p - ci) * (1.0 - 1e-12))
+        .collect();
+    (iv(lower, upper), method, ep, nboxes, ev)
 }
 
 /// Projected gradient descent of L on the sphere ∂B(c, r), in f64 (a guide only).
