@@ -102,8 +102,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(rep.summary.exit_code as u8))
         }
         Command::Recheck { certificate } => {
-            let checks = escapecert::certificate::recheck::recheck_file(&certificate)
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let checks = escapecert::certificate::recheck::recheck_file(&certificate)?;
             for c in &checks {
                 println!(
                     "{:<4} {}: {}",

@@ -315,3 +315,51 @@ fn cli_certify_writes_and_recheck_exits_0_1_2() {
     }
     assert_eq!(rc(&dir.path().join("missing.json")), Some(2));
 }
+
+mod enclosure {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// f64 midpoint quadrature of the E6 integrand for L = |θ|² (∇L = 2θ), σ = 1, on the
+    /// straight segment a → b (an estimate, not a bound; its relative error with 20 000
+    /// points is far below the 1e-6 slack used below).
+    fn action_estimate(a: [f64; 2], b: [f64; 2]) -> f64 {
+        let n = 20_000;
+        let v = [b[0] - a[0], b[1] - a[1]];
+        let nv = v[0].hypot(v[1]);
+        (0..n)
+            .map(|k| {
+                let t = (k as f64 + 0.5) / n as f64;
+                let g = [2.0 * (a[0] + t * v[0]), 2.0 * (a[1] + t * v[1])];
+                nv * g[0].hypot(g[1]) + v[0] * g[0] + v[1] * g[1]
+            })
+            .sum::<f64>()
+            / n as f64
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Enclosure property of `path_action`: the certified bound is ≥ the action. No
+        /// false-failure rate: the slack exceeds the quadrature error for every input.
+        #[test]
+        fn path_action_bounds_the_action(
+            ax in -2.0f64..2.0, ay in -2.0f64..2.0,
+            phi in 0.0f64..6.28, rb in 0.2f64..2.0, n in 1usize..40,
+        ) {
+            let spec = Spec::from_str(Path::new("inline.toml"), QUAD2).expect("valid");
+            let p = Problem::from_spec(&spec).expect("valid");
+            let b = [rb * phi.cos(), rb * phi.sin()];
+            let x = vec![inari::Interval::try_from((ax, ax)).unwrap(), inari::Interval::try_from((ay, ay)).unwrap()];
+            let domain = Domain::Ball { center: vec![0.0, 0.0], radius: 0.1 };
+            let path = PathEvidence {
+                from_minimizer: false,
+                vertices: vec![vec![F(ax), F(ay)], vec![F(b[0]), F(b[1])]],
+                subsegments: n,
+                upper: F(0.0),
+            };
+            let bound = path_action(&p.landscape, &p.noise, &x, &domain, &path).expect("bounded");
+            let est = action_estimate([ax, ay], b);
+            prop_assert!(bound >= est - 1e-6 * (1.0 + est), "{} < {}", bound, est);
+        }
+    }
+}

@@ -16,7 +16,8 @@ use crate::num::imat::{matmul, matvec, sym_eig_bounds, verified_solve};
 use crate::num::{iv, point};
 use crate::spec::{DomainSpec, Spec};
 use inari::Interval;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
 
 /// The outcome of one check.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,16 +27,29 @@ pub struct Check {
     pub detail: String,
 }
 
+/// The result of one check: `Ok(what was verified)` or `Err(what failed)`.
 type R<T> = Result<T, String>;
 
-/// Reads and rechecks a certificate file. `Err` = malformed (exit 2); otherwise the checks
-/// (exit 0 only if all are ok).
-pub fn recheck_file(path: &Path) -> R<Vec<Check>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read the file: {e}", path.display()))?;
-    let cert: Certificate = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a certificate: {e}", path.display()))?;
-    recheck(&cert).map_err(|e| format!("{}: {e}", path.display()))
+/// A certificate that cannot be rechecked at all (exit 2).
+#[derive(Debug, Error, Clone, PartialEq)]
+#[error("{}: {problem}", file.display())]
+pub struct MalformedCertificate {
+    pub file: PathBuf,
+    pub problem: String,
+}
+
+/// Reads and rechecks a certificate file: the checks (exit 0 only if all are ok), or a
+/// malformed file (exit 2).
+pub fn recheck_file(path: &Path) -> Result<Vec<Check>, MalformedCertificate> {
+    let bad = |problem: String| MalformedCertificate {
+        file: path.to_path_buf(),
+        problem,
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read the file: {e}")))?;
+    let cert: Certificate =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not a certificate: {e}")))?;
+    recheck(&cert).map_err(bad)
 }
 
 fn ivs(b: &[Bnd], what: &str) -> R<Vec<Interval>> {
@@ -143,7 +157,7 @@ struct Ctx {
     d: usize,
 }
 
-/// Rechecks a parsed certificate. `Err` = malformed.
+/// Rechecks a parsed certificate. `Err` = malformed (the reason).
 pub fn recheck(cert: &Certificate) -> R<Vec<Check>> {
     if cert.format != FORMAT || cert.format_version != FORMAT_VERSION {
         return Err(format!(

@@ -119,6 +119,10 @@ fn fmt_box(b: &[Interval]) -> String {
 
 /// Relative gap at which the sphere branch-and-bound stops.
 pub const SPHERE_REL_TOL: f64 = 1e-8;
+/// Relative distance by which the f64 exit point is moved from the sphere towards the
+/// centre, so that it is certified to lie in D̄ (rounding of the radial projection is
+/// ~1e-16 relative).
+pub const EXIT_POINT_INSET: f64 = 1e-12;
 /// Dimensions up to which the sphere and annulus branch-and-bound searches run.
 pub const BNB_MAX_DIM: usize = 3;
 
@@ -362,13 +366,13 @@ fn ball_depth(
         sphere,
         upper_point: fv(&witness),
     };
-    // The exit point (f64) is moved towards c by a relative 1e-12 so that it lies in D̄
-    // despite rounding: the steepness inner bounds evaluate s, s* there (E9 needs θ₀ ∈ D̄).
+    // The exit point (f64) is moved towards c so that it lies in D̄ despite rounding: the
+    // steepness inner bounds evaluate s, s* there (E9 needs θ₀ ∈ D̄).
     let ep: Vec<f64> = best
         .1
         .iter()
         .zip(c)
-        .map(|(p, ci)| ci + (p - ci) * (1.0 - 1e-12))
+        .map(|(p, ci)| ci + (p - ci) * (1.0 - EXIT_POINT_INSET))
         .collect();
     (iv(lower, upper), method, ep, nboxes, ev)
 }
