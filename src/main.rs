@@ -135,6 +135,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let cert = escapecert::certificate::build(&spec, &c);
                 let text = escapecert::certificate::to_json(&cert)?;
                 report::write_atomic(path, text.as_bytes())?;
+                eprintln!(
+                    "certificate written to {} ({} bytes)",
+                    path.display(),
+                    text.len()
+                );
                 for m in &cert.not_in_certificate {
                     eprintln!("note: not in the certificate: {m}");
                 }

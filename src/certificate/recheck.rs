@@ -717,6 +717,9 @@ fn e12(cx: &Ctx, min: &Minimizer, eta: f64) -> R<Interval> {
     Ok(r2 * f(min.eig.min).min(f(min.eig.max)) / (point(2.0) * point(sigma).sqr()))
 }
 
+/// Largest sub-segment count per segment that `path_action` accepts (bounds its run time).
+pub const MAX_SUBSEGMENTS: usize = 10_000_000;
+
 /// A certified upper bound of the geometric action (E6) of a polyline: per equal
 /// sub-segment [p, q] (velocity v = q − p), the sup over the hull box H of p and q of
 /// |v|_{Σ⁻¹}|∇L|_{Σ⁻¹} + ⟨v, ∇L⟩_{Σ⁻¹}, summed with outward rounding. With
@@ -734,10 +737,10 @@ pub fn path_action(
     if p.from_minimizer {
         vs.insert(0, x.to_vec());
     }
-    let last = vs
-        .last()
-        .filter(|_| vs.len() >= 2 && p.subsegments >= 1)
-        .ok_or("needs two vertices and a sub-segment")?;
+    let ok = vs.len() >= 2 && (1..=MAX_SUBSEGMENTS).contains(&p.subsegments);
+    let last = vs.last().filter(|_| ok).ok_or(format!(
+        "needs two vertices and 1 to {MAX_SUBSEGMENTS} sub-segments"
+    ))?;
     let out = match domain {
         Domain::Interval { lo, hi } => last[0].sup() <= *lo || last[0].inf() >= *hi,
         Domain::Ball { center, radius } => dist2(last, center).inf() >= point(*radius).sqr().sup(),
