@@ -4,6 +4,7 @@
 //! Data flows one way: [`spec`] → [`landscape`] → [`certify`] / [`simulate`] →
 //! [`stats`] → [`claims`] → [`report`]; the binary is a thin CLI over [`run`].
 
+pub mod certificate;
 pub mod certify;
 pub mod claims;
 pub mod landscape;

@@ -63,6 +63,15 @@ enum Command {
     Certify {
         /// The spec file (TOML).
         spec: PathBuf,
+        /// Also write the evidence behind every bound to this JSON file (for `recheck`).
+        #[arg(long)]
+        certificate: Option<PathBuf>,
+    },
+    /// Re-verify every inequality of a certificate from the file alone.
+    /// Exit 0 if all hold, 1 if some check fails, 2 if the file is malformed.
+    Recheck {
+        /// The certificate (JSON) written by `certify --certificate`.
+        certificate: PathBuf,
     },
 }
 
@@ -117,9 +126,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report::write(&out, &rep)?;
             Ok(print_summary(&rep, &out, t0))
         }
-        Command::Certify { spec } => {
+        Command::Recheck { certificate } => {
+            let checks = escapecert::certificate::recheck::recheck_file(&certificate)?;
+            for c in &checks {
+                println!(
+                    "{:<4} {}: {}",
+                    if c.ok { "ok" } else { "FAIL" },
+                    c.name,
+                    c.detail
+                );
+            }
+            let failed = checks.iter().filter(|c| !c.ok).count();
+            if failed == 0 {
+                println!(
+                    "certificate {}: all {} checks hold",
+                    certificate.display(),
+                    checks.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "certificate {}: {failed} of {} checks FAILED",
+                    certificate.display(),
+                    checks.len()
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Certify { spec, certificate } => {
             let spec = Spec::from_file(&spec)?;
             let (problem, c) = run::certify_spec(&spec)?;
+            if let Some(path) = &certificate {
+                let cert = escapecert::certificate::build(&spec, &c);
+                let text = escapecert::certificate::to_json(&cert)?;
+                report::write_atomic(path, text.as_bytes())?;
+                eprintln!(
+                    "certificate written to {} ({} bytes)",
+                    path.display(),
+                    text.len()
+                );
+                for m in &cert.not_in_certificate {
+                    eprintln!("note: not in the certificate: {m}");
+                }
+            }
             let b = |x: inari::Interval| {
                 fmt_enclosure(&Bounds {
                     lo: x.inf(),

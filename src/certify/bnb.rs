@@ -1,14 +1,15 @@
 //! Interval branch-and-bound searches over boxes (proof: `proofs/depth-branch-and-bound.md`,
 //! `proofs/hypothesis-h1.md`).
 
+use super::evidence::{BnbTree, NodeId, TreeRecorder};
 use crate::landscape::{Landscape, Scratch};
 use crate::num::{iv, point};
 use inari::Interval;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// Bisects a box along its widest coordinate.
-pub fn bisect(b: &[Interval]) -> (Vec<Interval>, Vec<Interval>) {
+/// The split of [`bisect`]: the widest coordinate and its midpoint.
+pub fn bisect_coord(b: &[Interval]) -> (usize, f64) {
     let (k, _) = b.iter().enumerate().fold((0, -1.0), |(bk, bw), (i, x)| {
         if x.wid() > bw {
             (i, x.wid())
@@ -16,7 +17,12 @@ pub fn bisect(b: &[Interval]) -> (Vec<Interval>, Vec<Interval>) {
             (bk, bw)
         }
     });
-    let m = b[k].mid();
+    (k, b[k].mid())
+}
+
+/// Bisects a box along its widest coordinate.
+pub fn bisect(b: &[Interval]) -> (Vec<Interval>, Vec<Interval>) {
+    let (k, m) = bisect_coord(b);
     let mut l = b.to_vec();
     let mut r = b.to_vec();
     l[k] = iv(b[k].inf(), m);
@@ -63,6 +69,7 @@ pub fn enclose_value(
 struct Item {
     lb: f64,
     b: Vec<Interval>,
+    id: NodeId,
 }
 impl PartialEq for Item {
     fn eq(&self, o: &Self) -> bool {
@@ -94,6 +101,12 @@ pub struct SphereMin {
     pub boxes: usize,
     /// False when the box budget ran out before the gap closed.
     pub converged: bool,
+    /// The point whose radial projection gave `upper`, when the search improved on the
+    /// seed (`None`: `upper` is the seed's bound).
+    pub upper_witness: Option<Vec<f64>>,
+    /// The bisection tree: `Excluded` leaves miss the sphere, `Proved` leaves carry the
+    /// lower bound of L used for them; `lower` = min of those bounds.
+    pub tree: Option<BnbTree>,
 }
 
 /// Interval enclosure of the radial projection c + r (m − c)/|m − c| of a point m ≠ c:
@@ -145,33 +158,41 @@ pub fn sphere_min(
     let mut heap = BinaryHeap::new();
     let mut pruned_min = f64::INFINITY;
     let mut boxes = 0usize;
+    let mut witness = None;
+    let (mut rec, root) = TreeRecorder::new(&bx);
     let lb0 = l.value_with(&bx, &mut scratch).inf();
-    heap.push(Item { lb: lb0, b: bx });
-    while let Some(Item { lb, b }) = heap.pop() {
-        if lb >= ub - rel_tol * (1.0 + ub.abs()) {
-            // Every remaining box has a lower bound ≥ lb.
-            return SphereMin {
-                lower: pruned_min.min(lb),
-                upper: ub,
-                argmin,
-                boxes,
-                converged: true,
-            };
+    heap.push(Item {
+        lb: lb0,
+        b: bx,
+        id: root,
+    });
+    // Closes the open boxes as leaves carrying their lower bounds.
+    let close = |mut rec: TreeRecorder, heap: BinaryHeap<Item>| {
+        for it in heap {
+            rec.proved(it.id, Some(iv(it.lb, f64::INFINITY)));
         }
-        if boxes >= max_boxes {
+        rec.finish()
+    };
+    while let Some(Item { lb, b, id }) = heap.pop() {
+        let converged = lb >= ub - rel_tol * (1.0 + ub.abs());
+        if converged || boxes >= max_boxes {
+            // Every remaining box has a lower bound ≥ lb.
+            rec.proved(id, Some(iv(lb, f64::INFINITY)));
             return SphereMin {
                 lower: pruned_min.min(lb),
                 upper: ub,
                 argmin,
                 boxes,
-                converged: false,
+                converged,
+                upper_witness: witness,
+                tree: close(rec, heap),
             };
         }
         boxes += 1;
-        let (b1, b2) = bisect(&b);
-        for child in [b1, b2] {
+        for (cid, child) in rec.split(id, &b) {
             let d2 = dist2(&child, c);
             if d2.sup() < r2.inf() || d2.inf() > r2.sup() {
+                rec.excluded(cid);
                 continue; // misses the sphere
             }
             let clb = enclose_value(l, &child, &mut g, &mut scratch).inf();
@@ -181,14 +202,20 @@ pub fn sphere_min(
                     ub = u;
                     argmin = project_to_sphere(&mid, c, r)
                         .map(|p| p.iter().map(|x| x.mid()).collect())
-                        .unwrap_or(mid);
+                        .unwrap_or(mid.clone());
+                    witness = Some(mid);
                 }
             }
             if clb >= ub {
                 pruned_min = pruned_min.min(clb);
+                rec.proved(cid, Some(iv(clb, f64::INFINITY)));
                 continue;
             }
-            heap.push(Item { lb: clb, b: child });
+            heap.push(Item {
+                lb: clb,
+                b: child,
+                id: cid,
+            });
         }
     }
     SphereMin {
@@ -197,6 +224,8 @@ pub fn sphere_min(
         argmin,
         boxes,
         converged: true,
+        upper_witness: witness,
+        tree: rec.finish(),
     }
 }
 
@@ -206,6 +235,9 @@ pub struct Proof {
     pub boxes: usize,
     /// None when proved; otherwise the box where the proof failed and why.
     pub failure: Option<String>,
+    /// When proved: the bisection tree (`Excluded` leaves lie inside B(c, ρ) or outside
+    /// the region, `Proved(None)` leaves satisfy the inequality).
+    pub tree: Option<BnbTree>,
 }
 
 /// Proves ∇L(θ)·(θ − c) > 0 for all θ ∈ region ∖ B(c, ρ), where `region` is the box
@@ -221,18 +253,21 @@ pub fn prove_inward(
     let d = c.len();
     let rho2 = point(rho).sqr();
     let ro2 = r_outer.map(|r| point(r).sqr());
-    let mut stack = vec![bx];
+    let (mut rec, root) = TreeRecorder::new(&bx);
+    let mut stack = vec![(root, bx)];
     let mut g = vec![point(0.0); d];
     let mut scratch = Scratch::new();
     let mut boxes = 0usize;
-    while let Some(b) = stack.pop() {
+    while let Some((id, b)) = stack.pop() {
         boxes += 1;
         let d2 = dist2(&b, c);
         if d2.sup() < rho2.inf() {
+            rec.excluded(id);
             continue; // inside the open inner ball
         }
         if let Some(ro2) = ro2 {
             if d2.inf() > ro2.sup() {
+                rec.excluded(id);
                 continue; // outside the closed domain
             }
         }
@@ -243,6 +278,7 @@ pub fn prove_inward(
             .zip(&g)
             .fold(point(0.0), |s, ((x, &ci), gi)| s + *gi * (*x - point(ci)));
         if q.inf() > 0.0 {
+            rec.proved(id, None);
             continue;
         }
         let w = b.iter().fold(0.0f64, |a, x| a.max(x.wid()));
@@ -262,14 +298,16 @@ pub fn prove_inward(
                         "box too small to split"
                     }
                 )),
+                tree: None,
             };
         }
-        let (b1, b2) = bisect(&b);
-        stack.push(b1);
-        stack.push(b2);
+        let [c1, c2] = rec.split(id, &b);
+        stack.push(c1);
+        stack.push(c2);
     }
     Proof {
         boxes,
         failure: None,
+        tree: rec.finish(),
     }
 }

@@ -22,6 +22,9 @@ pub struct Minimizer {
     pub eig: SymEigBounds,
     /// Half-width ε of the box in which Krawczyk succeeded.
     pub radius: f64,
+    /// The Krawczyk preconditioner Y ≈ ∇²L(x̂)⁻¹ (row-major d×d, exact f64 entries): with
+    /// X₀ = x̂ ± ε, K(X₀) ⊂ int X₀ and `x` = K(X₀) ∩ X₀ (certificate evidence).
+    pub precond: Vec<f64>,
 }
 
 /// Newton's method in f64 (guides the search only).
@@ -109,7 +112,8 @@ pub fn certify_minimizer(l: &Landscape, guess: &[f64]) -> Result<Minimizer, Cert
     let inv = hm.try_inverse().ok_or_else(|| CertifyError::NoMinimum {
         reason: format!("the Hessian is singular at the Newton point {xh:?}"),
     })?;
-    let y: Vec<Interval> = (0..d * d).map(|k| point(inv[(k / d, k % d)])).collect();
+    let precond: Vec<f64> = (0..d * d).map(|k| inv[(k / d, k % d)]).collect();
+    let y: Vec<Interval> = precond.iter().map(|&v| point(v)).collect();
     let scale = 1.0 + xh.iter().fold(0.0f64, |a, v| a.max(v.abs()));
     for exp10 in [-12, -10, -8, -6, -4, -3, -2] {
         let eps = scale * 10f64.powi(exp10);
@@ -135,6 +139,7 @@ pub fn certify_minimizer(l: &Landscape, guess: &[f64]) -> Result<Minimizer, Cert
                 hessian: hx,
                 eig,
                 radius: eps,
+                precond,
             });
         }
     }

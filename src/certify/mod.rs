@@ -3,6 +3,7 @@
 //! V̄ (THEORY §3–§5). Each bound names its proof in `proofs/`.
 
 pub mod bnb;
+pub mod evidence;
 pub mod exit_time;
 pub mod minimizer;
 
@@ -12,6 +13,10 @@ use crate::num::imat::verified_solve;
 use crate::num::imat::{approx_extreme_eigvecs, sym_eig_bounds};
 use crate::num::{iv, point};
 use crate::spec::{DomainSpec, Spec};
+use evidence::{
+    fv, DepthEvidence, Evidence, H1Evidence, InwardEvidence, KrawczykEvidence, SpectrumEvidence,
+    TaylorEvidence, TreeRecorder, F,
+};
 use inari::Interval;
 pub use minimizer::{certify_minimizer, Minimizer};
 use thiserror::Error;
@@ -93,6 +98,8 @@ pub struct Certified {
     pub boxes: usize,
     /// Proof files the certified numbers rely on.
     pub proofs: Vec<String>,
+    /// The evidence behind the bounds, for a certificate (`src/certificate/`).
+    pub evidence: Evidence,
 }
 
 impl Certified {
@@ -112,6 +119,10 @@ fn fmt_box(b: &[Interval]) -> String {
 
 /// Relative gap at which the sphere branch-and-bound stops.
 pub const SPHERE_REL_TOL: f64 = 1e-8;
+/// Relative distance by which the f64 exit point is moved from the sphere towards the
+/// centre, so that it is certified to lie in D̄ (rounding of the radial projection is
+/// ~1e-16 relative).
+pub const EXIT_POINT_INSET: f64 = 1e-12;
 /// Dimensions up to which the sphere and annulus branch-and-bound searches run.
 pub const BNB_MAX_DIM: usize = 3;
 
@@ -150,6 +161,15 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
     ];
     let lstar = l.value(x);
     let mut boxes = 0usize;
+    let mut evidence = Evidence {
+        krawczyk: Some(KrawczykEvidence {
+            candidate: fv(&min.candidate),
+            eps: F(min.radius),
+            y: fv(&min.precond),
+        }),
+        depth: Some(DepthEvidence::Endpoints),
+        ..Evidence::default()
+    };
 
     // Depth ΔL = min_{∂D} L − L*.
     let (depth, depth_method, exit_point) = match &domain {
@@ -165,17 +185,23 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
             )
         }
         Domain::Ball { center, radius } => {
-            let (dep, method, ep, nb) = ball_depth(l, center, *radius, x, lstar, spec.max_boxes);
+            let (dep, method, ep, nb, ev) =
+                ball_depth(l, center, *radius, x, lstar, spec.max_boxes);
             boxes += nb;
+            evidence.depth = Some(ev);
             (dep, method, ep)
         }
     };
     proofs.push("proofs/depth-branch-and-bound.md".into());
 
     let hypotheses = vec![
-        check_h1(l, &domain, x, spec.max_boxes, &mut boxes),
+        check_h1(l, &domain, x, spec.max_boxes, &mut boxes, &mut evidence.h1),
         check_h2(l, &problem.noise, &domain),
     ];
+    if let Some((b, ev)) = noise_spectrum_evidence(l, &problem.noise, &domain) {
+        evidence.spectrum_bounds = Some(b);
+        evidence.spectrum = Some(ev);
+    }
     proofs.push("proofs/hypothesis-h1.md".into());
 
     let noise = &problem.noise;
@@ -218,6 +244,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         barrier_discrete,
         boxes,
         proofs,
+        evidence,
     })
 }
 
@@ -231,7 +258,7 @@ fn ball_depth(
     x: &[Interval],
     lstar: Interval,
     max_boxes: usize,
-) -> (Interval, String, Vec<f64>, usize) {
+) -> (Interval, String, Vec<f64>, usize, DepthEvidence) {
     let d = c.len();
     // Candidate sphere points for the upper bound.
     let mut hc = vec![0.0; d * d];
@@ -251,9 +278,12 @@ fn ball_depth(
         }
     }
     let mut best = (f64::INFINITY, c.to_vec());
+    // The point whose radial projection gives the upper bound (certificate evidence).
+    let mut witness = c.to_vec();
     for p in &cands {
         if let Some(u) = bnb::sphere_point_upper(l, p, c, r) {
             if u < best.0 {
+                witness = p.clone();
                 best = (
                     u,
                     bnb::project_to_sphere(p, c, r)
@@ -267,6 +297,7 @@ fn ball_depth(
     let refined = sphere_descent(l, c, r, &best.1);
     if let Some(u) = bnb::sphere_point_upper(l, &refined, c, r) {
         if u < best.0 {
+            witness = refined.clone();
             best = (u, refined);
         }
     }
@@ -280,11 +311,17 @@ fn ball_depth(
     let mut hb = vec![point(0.0); d * d];
     l.hessian(&bbox, &mut hb);
     let mut lower = f64::NEG_INFINITY;
+    let mut taylor = None;
+    let mut sphere = None;
     if let Some(eig) = sym_eig_bounds(&hb, d) {
         let lam = eig.min.inf();
         let gap = (point(r) - point(bnb::max_dist(x, c))).inf();
         if lam > 0.0 && gap > 0.0 {
             lower = (point(0.5) * point(lam) * point(gap).sqr()).inf();
+            taylor = Some(TaylorEvidence {
+                lambda_lo: F(lam),
+                gap: F(gap),
+            });
             methods.push("Taylor bound ½ λ_min(∇²L on D̄) (r − |θ* − c|)²".to_string());
         }
     }
@@ -298,6 +335,7 @@ fn ball_depth(
         let blo = (point(sm.lower) - lstar).inf();
         if blo > lower {
             lower = blo;
+            sphere = sm.tree.clone();
             methods.insert(
                 0,
                 format!(
@@ -309,6 +347,9 @@ fn ball_depth(
         }
         upper = upper.min((point(sm.upper) - lstar).sup());
         if sm.upper < best.0 {
+            if let Some(w) = &sm.upper_witness {
+                witness = w.clone();
+            }
             best = (sm.upper, sm.argmin);
         }
     }
@@ -320,7 +361,20 @@ fn ball_depth(
         "lower: {}; upper: interval evaluation at a point of the sphere",
         methods.join("; ")
     );
-    (iv(lower, upper), method, best.1, nboxes)
+    let ev = DepthEvidence::Ball {
+        taylor,
+        sphere,
+        upper_point: fv(&witness),
+    };
+    // The exit point (f64) is moved towards c so that it lies in D̄ despite rounding: the
+    // steepness inner bounds evaluate s, s* there (E9 needs θ₀ ∈ D̄).
+    let ep: Vec<f64> = best
+        .1
+        .iter()
+        .zip(c)
+        .map(|(p, ci)| ci + (p - ci) * (1.0 - EXIT_POINT_INSET))
+        .collect();
+    (iv(lower, upper), method, ep, nboxes, ev)
 }
 
 /// Projected gradient descent of L on the sphere ∂B(c, r), in f64 (a guide only).
@@ -372,6 +426,7 @@ fn check_h1(
     x: &[Interval],
     max_boxes: usize,
     boxes: &mut usize,
+    evidence: &mut Option<H1Evidence>,
 ) -> Hypothesis {
     let c: Vec<f64> = x.iter().map(|v| v.mid()).collect();
     let d = c.len();
@@ -435,6 +490,11 @@ fn check_h1(
         let dist = (point(*radius) - point(rho_x)).inf();
         let margin = point(lam) * point(dist).sqr() - point(gnorm) * point(rho_x);
         if dist > 0.0 && margin.inf() > 0.0 {
+            *evidence = Some(H1Evidence {
+                rho: F(rho),
+                lambda_lo: F(lam),
+                inward: InwardEvidence::Margin,
+            });
             return Hypothesis {
                 name: "H1".into(),
                 holds: true,
@@ -457,6 +517,16 @@ fn check_h1(
     };
     let proof = bnb::prove_inward(l, bbox, &c, inner, r_outer, max_boxes);
     *boxes += proof.boxes;
+    if let (None, Some(tree)) = (&proof.failure, proof.tree) {
+        *evidence = Some(H1Evidence {
+            rho: F(rho),
+            lambda_lo: F(lam),
+            inward: InwardEvidence::Tree {
+                inner: F(inner),
+                tree,
+            },
+        });
+    }
     match proof.failure {
         None => Hypothesis {
             name: "H1".into(),
@@ -476,6 +546,15 @@ fn check_h1(
 /// each box's λ_min bound is positive or the budget [`NOISE_MAX_BOXES`] is spent; the
 /// bounds are the extremes over the final boxes, which cover D̄.
 fn noise_spectrum(l: &Landscape, noise: &NoiseModel, domain: &Domain) -> Option<(f64, f64)> {
+    noise_spectrum_evidence(l, noise, domain).map(|(b, _)| b)
+}
+
+/// [`noise_spectrum`] with its evidence (the bisection tree for a state-dependent Σ).
+fn noise_spectrum_evidence(
+    l: &Landscape,
+    noise: &NoiseModel,
+    domain: &Domain,
+) -> Option<((f64, f64), SpectrumEvidence)> {
     let bbox = domain.bounding_box();
     let d = bbox.len();
     let eig = |b: &[Interval]| {
@@ -485,14 +564,21 @@ fn noise_spectrum(l: &Landscape, noise: &NoiseModel, domain: &Domain) -> Option<
     };
     if noise.is_constant() {
         let e = eig(&bbox)?;
-        return Some((e.min.inf(), e.max.sup()));
+        let ev = if noise.isotropic_sigma().is_some() {
+            SpectrumEvidence::Isotropic
+        } else {
+            SpectrumEvidence::Constant
+        };
+        return Some(((e.min.inf(), e.max.sup()), ev));
     }
-    let mut stack = vec![bbox];
+    let (mut rec, root) = TreeRecorder::new(&bbox);
+    let mut stack = vec![(root, bbox)];
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut boxes = 0usize;
-    while let Some(b) = stack.pop() {
+    while let Some((id, b)) = stack.pop() {
         if let Domain::Ball { center, radius } = domain {
             if bnb::dist2(&b, center).inf() > point(*radius).sqr().sup() {
+                rec.excluded(id);
                 continue;
             }
         }
@@ -500,16 +586,17 @@ fn noise_spectrum(l: &Landscape, noise: &NoiseModel, domain: &Domain) -> Option<
         let e = eig(&b);
         let ok = e.is_some_and(|e| e.min.inf() > 0.0);
         if !ok && boxes + stack.len() < NOISE_MAX_BOXES {
-            let (b1, b2) = bnb::bisect(&b);
-            stack.push(b1);
-            stack.push(b2);
+            let [c1, c2] = rec.split(id, &b);
+            stack.push(c1);
+            stack.push(c2);
             continue;
         }
         let e = e?;
+        rec.proved(id, Some(iv(e.min.inf(), e.max.sup())));
         lo = lo.min(e.min.inf());
         hi = hi.max(e.max.sup());
     }
-    Some((lo, hi))
+    Some(((lo, hi), SpectrumEvidence::Tree(rec.finish()?)))
 }
 
 /// Box budget for enclosing the spectrum of a state-dependent Σ over D̄.
@@ -547,7 +634,7 @@ fn check_h2(l: &Landscape, noise: &NoiseModel, domain: &Domain) -> Hypothesis {
 /// (discrete); V(y) = ½yᵀC⁻¹y, so on a ball of radius r, V̄ = r²/(2λ_max(C)), and on a 1-D
 /// interval V̄ = min(lo², hi²)/(2C). C is enclosed by a verified linear solve.
 /// Proof: `proofs/linear-discrete-barrier.md` (§ constant noise).
-fn linear_barrier(
+pub(crate) fn linear_barrier(
     l: &Landscape,
     domain: &Domain,
     noise: &NoiseModel,
