@@ -339,6 +339,7 @@ pub fn c_quad(
         r
     };
     let mut gamma;
+    let mut stop: Option<String> = None;
     let first = try_gamma(GAMMA_TOP);
     let mut last_failure = first.failure.clone();
     if first.holds {
@@ -364,12 +365,18 @@ pub fn c_quad(
         };
         for _ in 0..GAMMA_BISECTIONS {
             let g = 0.5 * (lo + hi);
-            if try_gamma(g).holds {
+            let r = try_gamma(g);
+            if r.holds {
                 lo = g;
             } else {
                 hi = g;
+                last_failure = r.failure;
             }
         }
+        stop = Some(format!(
+            "; γ = {hi:.6}: {}",
+            last_failure.clone().unwrap_or_default()
+        ));
         gamma = lo;
     }
     gamma = gamma.min(1.0);
@@ -388,7 +395,8 @@ pub fn c_quad(
         correction: corr,
         boxes,
         detail: format!(
-            "W = γ·½(θ−c)ᵀP(θ−c), P = C⁻¹ (HC + CH = Σ at c, f64), γ = {gamma:.6}: HJ inequality certified on D̄ ∖ B̄(c, {rho:.3e}) ({boxes} boxes over all γ trials); V̄ ≥ γ·½λ_min(P)·dist(c, ∂D)² − γ·½λ_max(P)ρ² (proofs/quadratic-hj-certificate.md)"
+            "W = γ·½(θ−c)ᵀP(θ−c), P = C⁻¹ (HC + CH = Σ at c, f64), γ = {gamma:.6}: HJ inequality certified on D̄ ∖ B̄(c, {rho:.3e}) ({boxes} boxes over all γ trials); V̄ ≥ γ·½λ_min(P)·dist(c, ∂D)² − γ·½λ_max(P)ρ² (proofs/quadratic-hj-certificate.md){}",
+            stop.unwrap_or_default()
         ),
     })
 }
