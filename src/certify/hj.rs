@@ -227,7 +227,8 @@ pub struct HjRun {
 /// natural enclosure or the mean-value matrix test).
 pub fn hj_check(ctx: &QuadCtx, gamma: f64, max_boxes: usize) -> HjRun {
     let rho2 = point(ctx.rho).sqr();
-    let tiny = 1e-12 * domain_scale(ctx.domain);
+    let scale = domain_scale(ctx.domain);
+    let tiny = 1e-12 * scale;
     let mut scratch = Scratch::new();
     let mut stack = vec![ctx.domain.bounding_box()];
     let mut boxes = 0usize;
@@ -241,7 +242,12 @@ pub fn hj_check(ctx: &QuadCtx, gamma: f64, max_boxes: usize) -> HjRun {
             continue;
         }
         boxes += 1;
-        if ctx.hamiltonian(&b, gamma, &mut scratch).sup() <= 0.0 || ctx.matrix_test(&b, gamma) {
+        // The matrix test pays off near c (and on the first boxes, where it settles a
+        // linear problem at once); far from c the hull's Hessian is too wide.
+        let near = boxes <= 4 || dist2(&b, &ctx.c).sup().sqrt() <= 0.25 * scale;
+        if ctx.hamiltonian(&b, gamma, &mut scratch).sup() <= 0.0
+            || (near && ctx.matrix_test(&b, gamma))
+        {
             continue;
         }
         // A certain violation at the midpoint (in D and outside K) ends the search.
@@ -281,15 +287,17 @@ pub fn hj_check(ctx: &QuadCtx, gamma: f64, max_boxes: usize) -> HjRun {
 /// γ candidates: 1 − 10⁻⁶ first (exact quadratic case), then halving, then bisection.
 pub const GAMMA_TOP: f64 = 1.0 - 1e-6;
 /// Bisection steps on γ after a certified and a failed value are known.
-pub const GAMMA_BISECTIONS: usize = 8;
+pub const GAMMA_BISECTIONS: usize = 6;
 /// Smallest γ tried: 2^-GAMMA_MIN_LOG2.
 pub const GAMMA_MIN_LOG2: i32 = 8;
+/// The C-quad search uses `max_boxes / HJ_BUDGET_DIVISOR` boxes over all γ trials.
+pub const HJ_BUDGET_DIVISOR: usize = 4;
 /// Dimensions up to which the HJ check bisects boxes; above, a few boxes only.
 pub const HJ_MAX_DIM: usize = 3;
 
 /// (C-quad) for the minimiser box `x`: P from the Lyapunov equation at c = mid X, γ by
 /// bisection, V̄ ≥ γ·½λ_min(P)·dist(c, ∂D)² − γ·½λ_max(P)ρ² (K = B̄(c, ρ) ⊇ X).
-/// `max_boxes` is the total budget of all γ trials.
+/// `max_boxes / HJ_BUDGET_DIVISOR` is the total budget of all γ trials.
 pub fn c_quad(
     l: &Landscape,
     noise: &NoiseModel,
@@ -328,7 +336,7 @@ pub fn c_quad(
     let ctx = QuadCtx::new(l, noise, domain, c.clone(), &p, rho);
     let runs_max = 2 + GAMMA_MIN_LOG2 as usize + GAMMA_BISECTIONS;
     let per_run = if d <= HJ_MAX_DIM {
-        (max_boxes / runs_max).max(1)
+        (max_boxes / HJ_BUDGET_DIVISOR / runs_max).max(1)
     } else {
         64
     };

@@ -16,6 +16,8 @@ use std::collections::BinaryHeap;
 
 /// Relative gap at which the steepness searches stop.
 pub const STEEPNESS_REL_TOL: f64 = 1e-3;
+/// Each steepness search uses `max_boxes / STEEPNESS_BUDGET_DIVISOR` boxes.
+pub const STEEPNESS_BUDGET_DIVISOR: usize = 10;
 /// Dimensions up to which the steepness searches bisect; above, one box (Rayleigh and
 /// the box's own ratio enclosure) covers D̄.
 pub const STEEPNESS_MAX_DIM: usize = 3;
@@ -280,7 +282,7 @@ fn search(
 
 /// Steepness enclosures over D̄ ∖ {θ*} for the minimiser box `x`, with `seeds` extra
 /// points (e.g. the exit point) for the inner ends. Needs (H2): Σ ≻ 0 on D̄ (the caller
-/// checks it). `max_boxes` bounds each of the two searches.
+/// checks it). `max_boxes / STEEPNESS_BUDGET_DIVISOR` bounds each of the two searches.
 pub fn steepness_enclosure(
     l: &Landscape,
     noise: &NoiseModel,
@@ -311,6 +313,7 @@ pub fn steepness_enclosure(
     noise.covariance(l, &kbox, &mut sig);
     let (k_lo, k_hi) = rayleigh(&sig, d);
     let bisect_ok = d <= STEEPNESS_MAX_DIM;
+    let max_boxes = (max_boxes / STEEPNESS_BUDGET_DIVISOR).max(1);
     let (lo_m, ub_m, b1, c1) = search(
         l, noise, domain, &c, rho, seeds, false, max_boxes, bisect_ok,
     );
