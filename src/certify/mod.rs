@@ -847,7 +847,9 @@ fn continuous_barrier(
         Some(u) => u,
         None => (
             f64::INFINITY,
-            if h1 {
+            if h1 && !h2 {
+                "none: (H2) not certified, so s⁺ is not bounded".to_string()
+            } else if h1 {
                 "none: s⁺ is not bounded".to_string()
             } else {
                 "none: (H1) not certified, so no upper bound".to_string()
