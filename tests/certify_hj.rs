@@ -263,3 +263,20 @@ proptest! {
         }
     }
 }
+
+/// A bound computed under a failed hypothesis is labelled: Hessian-shaped noise on the
+/// tilted double well over (−1.8, −0.2) is not positive definite near −0.2
+/// (0.5·(3x² − 1) + 0.1 < 0 there), so (H2) fails, the steepness is unavailable, the lower
+/// end says so and there is no upper end.
+#[test]
+fn lower_bound_under_failed_h2_is_labelled() {
+    let c = ok("name = \"dwh\"\n[landscape]\nexpr = \"x^4/4 - x^2/2 + 0.1*x\"\n[minimum]\nguess = [-1.0]\n[domain]\nkind = \"interval\"\nlo = -1.8\nhi = -0.2\n[noise]\nkind = \"hessian\"\nscale = 0.5\nfloor = 0.1\n[sgd]\neta = 0.1\n");
+    assert!(!c.hypotheses[1].holds, "{:?}", c.hypotheses[1]);
+    assert!(c
+        .barrier_methods
+        .lower
+        .starts_with("COMPUTED UNDER A FAILED HYPOTHESIS"));
+    assert!(c.barrier_methods.upper.contains("(H2) not certified"));
+    assert_eq!(barrier(&c).1, f64::INFINITY);
+    assert!(!c.steepness.s_plus.sup().is_finite());
+}
