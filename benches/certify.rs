@@ -3,7 +3,7 @@
 //! d = 2, 10, 100 quadratics and 2-D non-quadratic landscapes.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use escapecert::certify::{bnb, certify};
+use escapecert::certify::{bnb, certify, hj, steepness};
 use escapecert::landscape::{Landscape, Problem};
 use escapecert::spec::Spec;
 use std::hint::black_box;
@@ -73,5 +73,45 @@ fn bench_sphere_bnb(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_certify, bench_sphere_bnb);
+const ANISO: &str = "name = \"aniso\"\n[landscape]\nbuiltin = \"quadratic\"\ndim = 2\nhessian = [[3.0, 1.0], [1.0, 2.0]]\n[domain]\nkind = \"ball\"\nradius = 1.0\n[noise]\nkind = \"constant\"\ncov = [[1.0, 0.5], [0.5, 2.0]]\n[sgd]\neta = 0.01\n";
+
+fn bench_hj(c: &mut Criterion) {
+    // C-quad and the steepness branch-and-bound on the 2-D anisotropic quadratic
+    // (H = [[3,1],[1,2]], Σ = [[1,½],[½,2]], ball of radius 1): boxes per second.
+    let (s, p) = spec(ANISO);
+    let cert = certify(&s, &p).expect("certified");
+    let x = cert.minimizer.x.clone();
+    let mut g = c.benchmark_group("hj");
+    g.sample_size(10);
+    let q = hj::c_quad(&p.landscape, &p.noise, &cert.domain, &x, 200_000).expect("C-quad");
+    g.throughput(Throughput::Elements(q.boxes as u64));
+    g.bench_function("c_quad_aniso_2d", |b| {
+        b.iter(|| {
+            black_box(hj::c_quad(
+                &p.landscape,
+                &p.noise,
+                &cert.domain,
+                &x,
+                200_000,
+            ))
+        })
+    });
+    let e = steepness::steepness_enclosure(&p.landscape, &p.noise, &cert.domain, &x, &[], 200_000);
+    g.throughput(Throughput::Elements(e.boxes as u64));
+    g.bench_function("steepness_aniso_2d", |b| {
+        b.iter(|| {
+            black_box(steepness::steepness_enclosure(
+                &p.landscape,
+                &p.noise,
+                &cert.domain,
+                &x,
+                &[],
+                200_000,
+            ))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_certify, bench_sphere_bnb, bench_hj);
 criterion_main!(benches);

@@ -191,7 +191,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 c.steepness.method
             );
             if let Some(v) = c.barrier.value {
-                println!("V̄ ∈ {}  ({})", b(v), c.barrier.method);
+                println!("V̄ ∈ {}", b(v));
+                println!(
+                    "  lower ({}): {}",
+                    c.barrier_lower_family, c.barrier_methods.lower
+                );
+                println!("  upper: {}", c.barrier_methods.upper);
             }
             for d in &c.barrier_discrete {
                 match d.bound.value {

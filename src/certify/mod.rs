@@ -5,7 +5,9 @@
 pub mod bnb;
 pub mod evidence;
 pub mod exit_time;
+pub mod hj;
 pub mod minimizer;
+pub mod steepness;
 
 use crate::landscape::NoiseModel;
 use crate::landscape::{Domain, Landscape, Problem};
@@ -60,6 +62,17 @@ pub struct Steepness {
     pub s_minus: Interval,
     pub s_plus: Interval,
     pub method: String,
+    /// Boxes processed by the steepness branch-and-bound (0 when not run).
+    pub boxes: usize,
+}
+
+/// How each end of the continuous barrier enclosure was obtained.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BarrierMethods {
+    /// The lower end V_lo (exact formula E7/E8 or a Lemma HJ certificate).
+    pub lower: String,
+    /// The upper end V_hi.
+    pub upper: String,
 }
 
 /// The discrete barrier for one learning rate.
@@ -88,8 +101,14 @@ pub struct Certified {
     /// f64 approximation of the lowest boundary point.
     pub exit_point: Vec<f64>,
     pub hypotheses: Vec<Hypothesis>,
-    /// V̄(D) for continuous SGD.
+    /// V̄(D) for continuous SGD (`barrier.method` summarises both ends).
     pub barrier: Bound,
+    /// The methods of the lower and upper ends of `barrier`.
+    pub barrier_methods: BarrierMethods,
+    /// Which bound gave the lower end: "E7", "E8", "C-loss", "C-quad" or "none".
+    pub barrier_lower_family: String,
+    /// The Lemma HJ certificates computed (C-loss, C-quad), with their parameters.
+    pub hj: Vec<hj::HjCertificate>,
     /// Steepness enclosures s⁻(D), s⁺(D) (E9).
     pub steepness: Steepness,
     /// V̄_η(D) for discrete SGD, per learning rate of the spec.
@@ -205,7 +224,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
     proofs.push("proofs/hypothesis-h1.md".into());
 
     let noise = &problem.noise;
-    let (barrier, steepness) = continuous_barrier(
+    let cb = continuous_barrier(
         l,
         &domain,
         noise,
@@ -213,8 +232,10 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         depth,
         &exit_point,
         &hypotheses,
+        spec.max_boxes,
         &mut proofs,
     );
+    boxes += cb.boxes;
     let barrier_discrete = spec
         .eta
         .iter()
@@ -239,8 +260,11 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         depth_method,
         exit_point,
         hypotheses,
-        barrier,
-        steepness,
+        barrier: cb.bound,
+        barrier_methods: cb.methods,
+        barrier_lower_family: cb.lower_family,
+        hj: cb.hj,
+        steepness: cb.steepness,
         barrier_discrete,
         boxes,
         proofs,
@@ -730,14 +754,28 @@ pub(crate) fn linear_barrier(
     Some(Ok(r2 / (point(2.0) * cmax)))
 }
 
-/// V̄ for continuous SGD and the steepness enclosures, for any noise model:
-/// - isotropic: E7, V̄ = 2ΔL/σ² (upper end needs (H1));
-/// - linear (quadratic built-in, constant Σ): E8, V̄ = r²/(2λ_max(C)), HC + CH = Σ;
-/// - otherwise: 2 s⁻ ΔL ≤ V̄ ≤ 2 s⁺ ΔL (Lemma HJ with W = 2s⁻(L − L*); Lemma P along the
-///   reversed gradient flow from the lowest boundary point, which needs (H1)), with
-///   s⁻ ≥ 1/sup λ_max(Σ) and s⁺ ≤ 1/inf λ_min(Σ) over D̄ (Rayleigh).
-/// Proofs: `proofs/isotropic-barrier.md`, `proofs/steepness-bounds.md`,
-/// `proofs/linear-discrete-barrier.md`.
+/// The continuous barrier with its provenance.
+pub struct ContinuousBarrier {
+    pub bound: Bound,
+    pub methods: BarrierMethods,
+    pub lower_family: String,
+    pub hj: Vec<hj::HjCertificate>,
+    pub steepness: Steepness,
+    pub boxes: usize,
+}
+
+/// V̄ for continuous SGD and the steepness enclosures, for any noise model.
+/// Lower end: the best of
+/// - E7 (isotropic, V̄ = 2ΔL/σ²; `proofs/isotropic-barrier.md`),
+/// - E8 (quadratic built-in, constant Σ: V̄ = r²/(2λ_max(C)), HC + CH = Σ;
+///   `proofs/linear-discrete-barrier.md`),
+/// - Lemma HJ with C-loss, V̄ ≥ 2s⁻ΔL (s⁻ by branch-and-bound, `steepness.rs`), and
+///   C-quad (`hj.rs`); both for every non-isotropic noise (for isotropic noise C-loss is
+///   E7).
+///
+/// Upper end: E7/E8 when they apply, else 2s⁺ΔL (Lemma P along the reversed gradient
+/// flow, needs (H1); +∞ without it). Proofs: `proofs/hamilton-jacobi-lemma.md`,
+/// `proofs/quadratic-hj-certificate.md`, `proofs/steepness-bounds.md`.
 #[allow(clippy::too_many_arguments)]
 fn continuous_barrier(
     l: &Landscape,
@@ -747,99 +785,181 @@ fn continuous_barrier(
     depth: Interval,
     exit_point: &[f64],
     hypotheses: &[Hypothesis],
+    max_boxes: usize,
     proofs: &mut Vec<String>,
-) -> (Bound, Steepness) {
+) -> ContinuousBarrier {
     let h1 = hypotheses.first().is_some_and(|h| h.holds);
-    let d = l.dim();
-    // Steepness: Rayleigh bounds over D̄, and point values at the exit point.
-    let spec_bounds = noise_spectrum(l, noise, domain);
-    let (s_minus, s_plus, s_method) = match (noise.isotropic_sigma(), spec_bounds) {
-        (Some(sigma), _) => {
-            let s = point(1.0) / point(sigma).sqr();
-            (s, s, "isotropic: s = s* = 1/σ² everywhere (E9)".to_string())
+    let h2 = hypotheses.get(1).is_some_and(|h| h.holds);
+    let mut boxes = 0usize;
+    // Steepness (E9).
+    let steep = if let Some(sigma) = noise.isotropic_sigma() {
+        let s = point(1.0) / point(sigma).sqr();
+        Steepness {
+            s_minus: s,
+            s_plus: s,
+            method: "isotropic: s = s* = 1/σ² everywhere (E9)".to_string(),
+            boxes: 0,
         }
-        (None, Some((lmin, lmax))) if lmin > 0.0 => {
-            let lo_minus = (point(1.0) / point(lmax)).inf();
-            let hi_plus = (point(1.0) / point(lmin)).sup();
-            // s⁻ ≤ s(θ₀) and s⁺ ≥ s*(θ₀) at any θ₀ ∈ D̄ with ∇L(θ₀) ≠ 0.
-            let (mut hi_minus, mut lo_plus) = (hi_plus, lo_minus);
-            let p: Vec<Interval> = exit_point.iter().map(|&v| point(v)).collect();
-            let mut g = vec![point(0.0); d];
-            l.gradient(&p, &mut g);
-            let mut sig = vec![point(0.0); d * d];
-            noise.covariance(l, &p, &mut sig);
-            let g2 = g.iter().fold(point(0.0), |a, v| a + v.sqr());
-            if g2.inf() > 0.0 {
-                let sg = crate::num::imat::matvec(&sig, &g, d, d);
-                let gsg = g.iter().zip(&sg).fold(point(0.0), |a, (x, y)| a + *x * *y);
-                hi_minus = hi_minus.min((g2 / gsg).sup());
-                if let Some(u) = verified_solve(&sig, &g, d) {
-                    let gu = g.iter().zip(&u).fold(point(0.0), |a, (x, y)| a + *x * *y);
-                    lo_plus = lo_plus.max((gu / g2).inf());
-                }
-            }
-            (
-                iv(lo_minus, hi_minus.max(lo_minus)),
-                iv(lo_plus.min(hi_plus), hi_plus),
-                "Rayleigh bounds 1/λ_max(Σ) ≤ s ≤ s* ≤ 1/λ_min(Σ) over D̄; inner ends from the exit point (E9)".to_string(),
-            )
+    } else if h2 {
+        let e = steepness::steepness_enclosure(
+            l,
+            noise,
+            domain,
+            &min.x,
+            &[exit_point.to_vec()],
+            max_boxes,
+        );
+        boxes += e.boxes;
+        Steepness {
+            s_minus: e.s_minus,
+            s_plus: e.s_plus,
+            method: format!(
+                "interval branch-and-bound of s and s* over D̄ ∖ B̄(c, {:.3e}) ({} boxes{}), Rayleigh bounds 1/λ_max(Σ) ≤ s ≤ s* ≤ 1/λ_min(Σ) inside the ball; inner ends from points of D̄ (E9, proofs/steepness-bounds.md)",
+                e.inner_radius,
+                e.boxes,
+                if e.converged { "" } else { ", budget reached" }
+            ),
+            boxes: e.boxes,
         }
-        _ => (
-            iv(0.0, f64::INFINITY),
-            iv(0.0, f64::INFINITY),
-            "not available: Σ is not certified positive definite on D̄".to_string(),
-        ),
+    } else {
+        Steepness {
+            s_minus: iv(0.0, f64::INFINITY),
+            s_plus: iv(0.0, f64::INFINITY),
+            method: "not available: Σ is not certified positive definite on D̄ ((H2) failed)"
+                .to_string(),
+            boxes: 0,
+        }
     };
-    let steep = Steepness {
-        s_minus,
-        s_plus,
-        method: s_method,
-    };
+    let mut hjs = Vec::new();
+    // Candidates for the lower end: (value, family, method); exact formulas first so
+    // that they win ties.
+    let mut lowers: Vec<(f64, String, String)> = Vec::new();
+    let mut upper: Option<(f64, String)> = None;
+    let mut summary: Option<String> = None;
     if let Some(sigma) = noise.isotropic_sigma() {
         proofs.push("proofs/isotropic-barrier.md".into());
         let e7 = point(2.0) * depth / point(sigma).sqr();
-        let b = if h1 {
-            Bound {
-                value: Some(e7),
-                method: "E7: V̄ = 2ΔL/σ² for isotropic noise (proofs/isotropic-barrier.md)".into(),
-            }
+        lowers.push((
+            e7.inf(),
+            "E7".into(),
+            "E7: V̄ ≥ 2ΔL/σ² (Lemma HJ with W = 2(L − L*)/σ², proofs/isotropic-barrier.md)".into(),
+        ));
+        if h1 {
+            upper = Some((
+                e7.sup(),
+                "E7: V̄ ≤ 2ΔL/σ² (reversed gradient flow, needs (H1); proofs/isotropic-barrier.md)"
+                    .into(),
+            ));
+            summary =
+                Some("E7: V̄ = 2ΔL/σ² for isotropic noise (proofs/isotropic-barrier.md)".into());
         } else {
-            Bound {
-                value: Some(iv(e7.inf(), f64::INFINITY)),
-                method: "E7 lower bound 2ΔL/σ² only: (H1) not certified, so no upper bound (proofs/isotropic-barrier.md)".into(),
-            }
-        };
-        return (b, steep);
-    }
-    if let Some(Ok(v)) = linear_barrier(l, domain, noise, min, None) {
+            summary = Some("E7 lower bound 2ΔL/σ² only: (H1) not certified, so no upper bound (proofs/isotropic-barrier.md)".into());
+        }
+    } else if let Some(Ok(v)) = linear_barrier(l, domain, noise, min, None) {
         proofs.push("proofs/linear-discrete-barrier.md".into());
-        return (
-            Bound {
-                value: Some(v),
-                method: "E8, linear case with constant Σ: V̄ = r²/(2λ_max(C)), HC + CH = Σ by a verified solve (proofs/linear-discrete-barrier.md)".into(),
-            },
-            steep,
+        let m = "E8, linear case with constant Σ: V̄ = r²/(2λ_max(C)), HC + CH = Σ by a verified solve (proofs/linear-discrete-barrier.md)";
+        lowers.push((v.inf(), "E8".into(), m.into()));
+        upper = Some((v.sup(), m.into()));
+    }
+    let exact = !lowers.is_empty();
+    // The Lemma HJ families for every non-isotropic noise (for E8 they confirm the exact
+    // value; for isotropic noise C-loss is E7 itself).
+    if noise.isotropic_sigma().is_none() {
+        if let Some(c) = hj::c_loss(steep.s_minus.inf(), depth) {
+            proofs.push("proofs/steepness-bounds.md".into());
+            proofs.push("proofs/hamilton-jacobi-lemma.md".into());
+            lowers.push((c.lower, "C-loss".into(), c.detail.clone()));
+            hjs.push(c);
+        }
+        match hj::c_quad(l, noise, domain, &min.x, max_boxes) {
+            Ok(c) => {
+                boxes += c.boxes;
+                if !proofs
+                    .iter()
+                    .any(|p| p == "proofs/hamilton-jacobi-lemma.md")
+                {
+                    proofs.push("proofs/hamilton-jacobi-lemma.md".into());
+                }
+                proofs.push("proofs/quadratic-hj-certificate.md".into());
+                lowers.push((c.lower, "C-quad".into(), c.detail.clone()));
+                hjs.push(c);
+            }
+            Err(why) => lowers.push((0.0, "none".into(), format!("C-quad not certified: {why}"))),
+        }
+        if !exact && h1 && steep.s_plus.sup().is_finite() {
+            if !proofs.iter().any(|p| p == "proofs/steepness-bounds.md") {
+                proofs.push("proofs/steepness-bounds.md".into());
+            }
+            upper = Some((
+                (point(2.0) * point(steep.s_plus.sup()) * point(depth.sup())).sup(),
+                "2s⁺ΔL (Lemma P along the reversed gradient flow from the lowest boundary point, needs (H1); proofs/steepness-bounds.md)".into(),
+            ));
+        }
+    }
+    // The best lower end (first wins ties); V̄ ≥ 0 always.
+    let mut best = (
+        0.0f64,
+        "none".to_string(),
+        "trivial: V̄ ≥ 0 (no certificate)".to_string(),
+    );
+    for (v, fam, m) in &lowers {
+        if fam != "none" && *v > best.0 {
+            best = (*v, fam.clone(), m.clone());
+        }
+    }
+    let (lo, lower_family, mut lower_method) = best;
+    if noise.isotropic_sigma().is_none() {
+        // Name the certificates that lost, or why one is missing.
+        let others: Vec<String> = lowers
+            .iter()
+            .filter(|(_, f, _)| *f != lower_family)
+            .map(|(v, f, m)| {
+                if f == "none" {
+                    m.clone()
+                } else {
+                    format!("{f} gave {v:.6e}")
+                }
+            })
+            .collect();
+        if !others.is_empty() {
+            lower_method = format!("{lower_method} [{}]", others.join("; "));
+        }
+    }
+    if !h2 && noise.isotropic_sigma().is_none() {
+        lower_method = format!(
+            "COMPUTED UNDER A FAILED HYPOTHESIS ((H2) not certified: Lemma HJ needs Σ ≻ 0 on D̄): {lower_method}"
         );
     }
-    proofs.push("proofs/steepness-bounds.md".into());
-    let lo = (point(2.0) * point(steep.s_minus.inf()) * point(depth.inf())).inf();
-    let hi = if h1 {
-        (point(2.0) * point(steep.s_plus.sup()) * point(depth.sup())).sup()
-    } else {
-        f64::INFINITY
+    let (hi, upper_method) = match upper {
+        Some(u) => u,
+        None => (
+            f64::INFINITY,
+            if h1 && !h2 {
+                "none: (H2) not certified, so s⁺ is not bounded".to_string()
+            } else if h1 {
+                "none: s⁺ is not bounded".to_string()
+            } else {
+                "none: (H1) not certified, so no upper bound".to_string()
+            },
+        ),
     };
-    let method = if h1 {
-        "steepness bound 2s⁻ΔL ≤ V̄ ≤ 2s⁺ΔL (Lemma HJ with W = 2s⁻(L − L*); Lemma P along the reversed gradient flow) (proofs/steepness-bounds.md)"
-    } else {
-        "steepness lower bound 2s⁻ΔL only: (H1) not certified, so no upper bound (proofs/steepness-bounds.md)"
+    let methods = BarrierMethods {
+        lower: lower_method,
+        upper: upper_method,
     };
-    (
-        Bound {
+    let method =
+        summary.unwrap_or_else(|| format!("lower: {}; upper: {}", methods.lower, methods.upper));
+    ContinuousBarrier {
+        bound: Bound {
             value: Some(iv(lo, hi.max(lo))),
-            method: method.into(),
+            method,
         },
-        steep,
-    )
+        methods,
+        lower_family,
+        hj: hjs,
+        steepness: steep,
+        boxes,
+    }
 }
 
 /// Largest dimension for the dense Lyapunov/Stein solve (d² unknowns).

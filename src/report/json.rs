@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The current format version. Bump on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A certified enclosure [lo, hi] (outward rounded).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +48,38 @@ pub struct Steepness {
     pub s_minus: Bounds,
     pub s_plus: Bounds,
     pub method: String,
+    /// Boxes of the steepness branch-and-bound (0 when not run).
+    pub boxes: usize,
+}
+
+/// How each end of the continuous barrier enclosure was obtained (format 2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BarrierMethod {
+    pub lower: String,
+    pub upper: String,
+}
+
+/// A Lemma HJ lower-bound certificate (THEORY §3) and its parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HjCertificate {
+    /// "C-loss" or "C-quad".
+    pub family: String,
+    /// Certified: V̄(D) ≥ lower.
+    pub lower: f64,
+    /// C-loss: W = c(L − L*) with this c (`null` for C-quad).
+    pub coefficient: Option<f64>,
+    /// C-quad: W = γ·½(θ−c)ᵀP(θ−c) with this γ (`null` for C-loss).
+    pub gamma: Option<f64>,
+    /// C-quad: the centre c (empty for C-loss).
+    pub centre: Vec<f64>,
+    /// C-quad: P by rows (empty for C-loss).
+    pub p: Vec<Vec<f64>>,
+    /// C-quad: radius ρ of the ball K = B̄(c, ρ) ⊇ X excluded from the HJ check.
+    pub inner_radius: f64,
+    /// C-quad: certified upper bound of sup_K W, subtracted from min_∂D W.
+    pub correction: f64,
+    pub boxes: usize,
+    pub detail: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,7 +108,12 @@ pub struct Certified {
     pub barrier: Option<Bounds>,
     /// Steepness s⁻(D), s⁺(D) (THEORY E9).
     pub steepness: Steepness,
-    pub barrier_method: String,
+    /// Methods of the lower and upper ends of `barrier`.
+    pub barrier_method: BarrierMethod,
+    /// Which bound gave the lower end: "E7", "E8", "C-loss", "C-quad" or "none".
+    pub barrier_lower_family: String,
+    /// The Lemma HJ certificates computed (empty when an exact formula applies).
+    pub hj: Vec<HjCertificate>,
     pub barrier_discrete: Vec<DiscreteBarrier>,
     /// Hypothesis name → certified or not.
     pub hypotheses: BTreeMap<String, bool>,

@@ -255,12 +255,21 @@ pub fn render_markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "| barrier V̄ (continuous) | {} | {} |",
+        "| barrier V̄ (continuous) | {} | lower ({}): {}; upper: {} |",
         ce.barrier
             .as_ref()
             .map_or("not available".into(), fmt_enclosure),
-        ce.barrier_method
+        ce.barrier_lower_family,
+        ce.barrier_method.lower,
+        ce.barrier_method.upper
     );
+    for h in &ce.hj {
+        let _ = writeln!(
+            s,
+            "| Lemma HJ {} lower bound | ≥ {:e} | {} |",
+            h.family, h.lower, h.detail
+        );
+    }
     let _ = writeln!(
         s,
         "| steepness s⁻(D) | {} | {} |",

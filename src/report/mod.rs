@@ -105,8 +105,32 @@ pub fn build(
                 s_minus: bounds(cert.steepness.s_minus),
                 s_plus: bounds(cert.steepness.s_plus),
                 method: cert.steepness.method.clone(),
+                boxes: cert.steepness.boxes,
             },
-            barrier_method: cert.barrier.method.clone(),
+            barrier_method: json::BarrierMethod {
+                lower: cert.barrier_methods.lower.clone(),
+                upper: cert.barrier_methods.upper.clone(),
+            },
+            barrier_lower_family: cert.barrier_lower_family.clone(),
+            hj: cert
+                .hj
+                .iter()
+                .map(|h| {
+                    let d = h.centre.len().max(1);
+                    json::HjCertificate {
+                        family: h.family.name().to_string(),
+                        lower: h.lower,
+                        coefficient: h.coefficient,
+                        gamma: h.gamma,
+                        centre: h.centre.clone(),
+                        p: h.p.chunks(d).map(|r| r.to_vec()).collect(),
+                        inner_radius: h.inner_radius,
+                        correction: h.correction,
+                        boxes: h.boxes,
+                        detail: h.detail.clone(),
+                    }
+                })
+                .collect(),
             barrier_discrete: cert
                 .barrier_discrete
                 .iter()
