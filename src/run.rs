@@ -141,13 +141,13 @@ struct PointPlan {
 /// Runs the whole verification and returns report.json's content.
 pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
     let (problem, cert) = certify_spec(spec)?;
-    if problem.noise.isotropic_sigma().is_none() {
-        return Err(RunError::Input {
+    let noise = Noise::from_model(&problem.noise, problem.landscape.dim()).map_err(|e| {
+        RunError::Input {
             file: spec.file.clone(),
-            key: "noise.kind".into(),
-            problem: "the Monte Carlo of this version simulates isotropic noise only; `escapecert certify` certifies this noise model".into(),
-        });
-    }
+            key: "noise".into(),
+            problem: e.to_string(),
+        }
+    })?;
     let mc = &spec.monte_carlo;
     let starts = if mc.starts.is_empty() {
         vec![cert.start.clone()]
@@ -191,7 +191,7 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
     let mut seeds = Vec::with_capacity(plan.len());
     for p in &plan {
         let seed = point_seed(mc.seed, p.index);
-        sweep.push(run_point(spec, &problem, &cert, p, seed, opts)?);
+        sweep.push(run_point(spec, &problem, &noise, &cert, p, seed, opts)?);
         seeds.push(seed);
     }
     let claims = evaluate(&cert, &sweep, mc.confidence);
@@ -204,26 +204,31 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
 fn run_point(
     spec: &Spec,
     problem: &Problem,
+    noise: &Noise,
     cert: &Certified,
     p: &PointPlan,
     seed: u64,
     opts: &Options,
 ) -> Result<SweepPoint, RunError> {
     let mc = &spec.monte_carlo;
-    let Some(sigma) = problem.noise.isotropic_sigma() else {
-        unreachable!("checked in verify")
-    };
-    let noise = Noise::Isotropic { sigma };
     let name = format!("{:?}", p.dynamics).to_lowercase();
     let simulate_cfg = |cfg: &SimConfig, label: String, level: f64| -> Result<_, RunError> {
         let progress = Progress::new(cfg.trials as u64, label, opts.quiet);
         let t0 = Instant::now();
-        let result = simulate_with_progress(&problem.landscape, &cert.domain, &noise, cfg, &|n| {
+        let result = simulate_with_progress(&problem.landscape, &cert.domain, noise, cfg, &|n| {
             progress.update(n)
         })
-        .map_err(|source| RunError::Simulate {
-            file: spec.file.clone(),
-            source,
+        .map_err(|source| match source {
+            // The noise model is undefined somewhere in D: bad input, named by its key.
+            e @ SimError::NoisePositiveDefinite { .. } => RunError::Input {
+                file: spec.file.clone(),
+                key: "noise".into(),
+                problem: e.to_string(),
+            },
+            source => RunError::Simulate {
+                file: spec.file.clone(),
+                source,
+            },
         })?;
         progress.finish();
         let mean = censored_exponential_mean(&result.exit_times, &result.censor_times, level)
@@ -296,9 +301,11 @@ fn run_point(
         }
     };
     let statistics = point_statistics(&result, mc.confidence, seed);
-    let exact = (p.dynamics == Dynamics::Continuous)
-        .then(|| exact_mean(problem, cert, p, sigma))
-        .flatten();
+    // E13/E14 are for isotropic noise.
+    let exact = match (p.dynamics, noise.isotropic_sigma()) {
+        (Dynamics::Continuous, Some(sigma)) => exact_mean(problem, cert, p, sigma),
+        _ => None,
+    };
     if !opts.quiet {
         eprintln!(
             "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",

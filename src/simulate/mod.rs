@@ -485,6 +485,34 @@ pub fn simulate_with_progress(
     ))
 }
 
+/// [`simulate`] forced onto the one-trajectory-at-a-time engine whatever the noise model
+/// (tests: with isotropic noise it must equal the lane kernel bit for bit).
+#[doc(hidden)]
+pub fn simulate_one_at_a_time(
+    landscape: &Landscape,
+    domain: &Domain,
+    noise: &Noise,
+    cfg: &SimConfig,
+) -> Result<SimResult, SimError> {
+    let dim = landscape.dim();
+    cfg.validate(dim)?;
+    noise.validate(dim)?;
+    if domain.dim() != dim || !domain.contains(&cfg.start) {
+        return Err(SimError::StartOutsideDomain {
+            start: cfg.start.clone(),
+            domain: domain.describe(),
+        });
+    }
+    let (outcomes, _) = cfg
+        .general_job(landscape, noise, Some(domain), cfg.max_steps)
+        .run(false, &|_| {})?;
+    Ok(SimResult::from_outcomes(
+        cfg,
+        problem_fingerprint(landscape, domain, noise),
+        outcomes,
+    ))
+}
+
 /// Combines the results of the shards `0/n, 1/n, …, (n−1)/n` of one run (in any order)
 /// into exactly the result of the unsharded run (`==`, with `config.shard` = `0/1`).
 ///
