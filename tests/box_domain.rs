@@ -162,3 +162,53 @@ fn verify_example_box_2d() {
     assert!(report.contains("box (-1, 1) × (-0.8, 0.8)"), "{report}");
     assert!(report.contains("(H1) certified"), "{report}");
 }
+
+use escapecert::certify::boxdomain::{faces_min, prove_faces_inward};
+use escapecert::landscape::{Landscape, Tape};
+use escapecert::num::point;
+use inari::Interval;
+use proptest::prelude::*;
+
+/// L(y) at a real point y (binary64 coordinates), interval evaluated.
+fn at(l: &Landscape, y: &[f64]) -> Interval {
+    let p: Vec<Interval> = y.iter().map(|&v| point(v)).collect();
+    l.value(&p)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Enclosure property of the box certificates, for random boxes and landscapes of a
+    /// small family L = a(x1 − p)² + b x2² + c x1 x2 + e sin(x1 + x2): (1) the certified
+    /// lower bound of min over the faces is below L at random points of random faces, and
+    /// lower ≤ upper; (2) when `prove_faces_inward` succeeds, the interval gradient at
+    /// random face points has the certified sign.
+    #[test]
+    fn face_certificates_enclose(
+        a in 0.3f64..2.0, b in 0.3f64..2.0, c in -0.5f64..0.5, e in -0.3f64..0.3,
+        p in -0.3f64..0.3,
+        lo1 in -1.5f64..-0.5, hi1 in 0.5f64..1.5, lo2 in -1.5f64..-0.5, hi2 in 0.5f64..1.5,
+        ts in proptest::collection::vec((0usize..4, 0.0f64..1.0), 16),
+    ) {
+        let expr = format!("{a}*(x1 - {p})^2 + {b}*x2^2 + {c}*x1*x2 + {e}*sin(x1 + x2)");
+        let l = Landscape::Expr(Tape::parse(&expr, Some(2)).unwrap());
+        let (lo, hi) = ([lo1, lo2], [hi1, hi2]);
+        let fm = faces_min(&l, &lo, &hi, &[], 20_000, 1e-8);
+        prop_assert!(fm.lower <= fm.upper);
+        let (_, failure) = prove_faces_inward(&l, &lo, &hi, 20_000);
+        for (f, t) in ts {
+            let (i, upper) = (f / 2, f % 2 == 1);
+            let mut y = [lo1 + t * (hi1 - lo1), lo2 + t * (hi2 - lo2)];
+            y[i] = if upper { hi[i] } else { lo[i] };
+            prop_assert!(at(&l, &y).sup() >= fm.lower, "{expr}: L{y:?} < {}", fm.lower);
+            if failure.is_none() {
+                let mut g = [point(0.0); 2];
+                let yi = [point(y[0]), point(y[1])];
+                l.gradient(&yi, &mut g);
+                // The enclosure contains the true ∂_iL(y), which has the certified sign.
+                let ok = if upper { g[i].sup() > 0.0 } else { g[i].inf() < 0.0 };
+                prop_assert!(ok, "{}: ∂L/∂x{} at {:?}: {:?}", expr, i + 1, y, g[i]);
+            }
+        }
+    }
+}

@@ -610,7 +610,9 @@ pub fn trajectory_streams(
 /// Trajectory `i` uses the same stream as in [`simulate`], so it follows the same path
 /// there until that path exits. `cfg.max_steps` is ignored; the other fields are
 /// validated as in [`simulate`]; `steps = 0` returns copies of the start. Non-finite
-/// states (a diverging discrete iteration) are returned as they are.
+/// states (a diverging discrete iteration) are returned as they are with isotropic or
+/// constant noise; a state-dependent Σ at a non-finite (or any non-positive-definite)
+/// state is the error [`SimError::NoisePositiveDefinite`].
 pub fn sample_positions(
     landscape: &Landscape,
     noise: &Noise,
