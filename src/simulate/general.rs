@@ -26,7 +26,7 @@ use super::kernel::{
     box_crossing, bridge_exponent, bridge_term, interval_crossing, squared_distance, Outcome,
 };
 use super::noise::{Noise, NoiseWork};
-use super::{trajectory_streams, SimError};
+use super::{trajectory_rng, trajectory_streams, SimError};
 use crate::landscape::{Domain, Landscape, Scratch};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -143,7 +143,9 @@ impl GeneralJob<'_> {
 
     /// Runs trajectory `index`; with `final_state`, the last state is left in `w.theta`.
     fn run_one(&self, index: u64, w: &mut Work) -> Result<Outcome, Failure> {
-        let (mut rng, _) = trajectory_streams(self.seed, index);
+        // The first stream of `trajectory_streams` (the second, built by a long jump, only
+        // when the bridge first needs a uniform).
+        let mut rng = trajectory_rng(self.seed, index);
         let mut bridge_rng: Option<Xoshiro256PlusPlus> = None;
         w.theta.copy_from_slice(self.start);
         let (h, s) = (-self.drift_step, self.noise_scale);
