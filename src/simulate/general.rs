@@ -15,6 +15,7 @@
 //! - ball: n = (θ_k − c)/|θ_k − c| (if θ_k = c, the direction of θ_{k+1} − c; if both are
 //!   c, the bridge is not tested: both states are at distance r from ∂D and the crossing
 //!   probability exp(−2r²/(vh)) is below the cutoff in any sensible run).
+//!
 //! For isotropic noise v h = (s σ)² exactly as in the lanes.
 //!
 //! Trajectories run in parallel on the current rayon pool; outcomes are kept by position,
