@@ -13,6 +13,12 @@
 //! - `ou1d/builtin`, `ou1d/tape`: L = x²/2 as the built-in quadratic and as the
 //!   expression "x^2/2", a fixed number of steps (`sample_positions`), which isolates the
 //!   cost of the tape against a closed-form gradient;
+//! - `noise2d/*`: the cost of the noise models in a 2-D box (L = x1²/2 + x2² + x1⁴/8,
+//!   D = (−1, 1) × (−0.8, 0.8), κ² = 0.3, dt = 0.005, bridge on, 1 thread): `isotropic`
+//!   (σ = 1, SIMD lanes), `constant_identity` (Σ = I through the one-at-a-time engine:
+//!   bitwise the same trajectories as `isotropic`, so the ratio is the engine's cost),
+//!   `constant` (Σ = [[1, 0.3], [0.3, 0.5]], Cholesky once) and `hessian`
+//!   (Σ(θ) = 0.5∇²L(θ) + 0.1I: covariance and Cholesky at every step);
 //! - `normals`: the lane generator of standard normals (xoshiro256++ and the ziggurat of
 //!   `rand_distr`, 4 lanes per AVX2 instruction) against `rand_distr` one at a time, in
 //!   normals per second.
@@ -168,6 +174,56 @@ fn tape_overhead(c: &mut Criterion) {
     group.finish();
 }
 
+fn noise_models(c: &mut Criterion) {
+    use escapecert::landscape::NoiseModel;
+    let landscape = Landscape::Expr(Tape::parse("x1^2/2 + x2^2 + x1^4/8", Some(2)).unwrap());
+    let domain = Domain::Box {
+        lo: vec![-1.0, -0.8],
+        hi: vec![1.0, 0.8],
+    };
+    let cfg = SimConfig {
+        eta: 0.3,
+        dt: 0.005,
+        ..continuous(512, vec![0.0, 0.0])
+    };
+    let hessian = NoiseModel::Hessian {
+        scale: 0.5,
+        floor: 0.1,
+    };
+    let models = [
+        ("isotropic", Noise::Isotropic { sigma: 1.0 }),
+        (
+            "constant_identity",
+            Noise::constant(vec![1.0, 0.0, 0.0, 1.0], 2).unwrap(),
+        ),
+        (
+            "constant",
+            Noise::constant(vec![1.0, 0.3, 0.3, 0.5], 2).unwrap(),
+        ),
+        ("hessian", Noise::from_model(&hessian, 2).unwrap()),
+    ];
+    let one = pool(1);
+    let mut group = c.benchmark_group("noise2d");
+    group.sample_size(10).measurement_time(seconds(3));
+    if quick() {
+        group.warm_up_time(Duration::from_millis(500));
+    }
+    for (name, noise) in &models {
+        let steps = simulate(&landscape, &domain, noise, &cfg)
+            .unwrap()
+            .total_steps;
+        group.throughput(Throughput::Elements(steps));
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                one.install(|| {
+                    simulate(black_box(&landscape), &domain, noise, black_box(&cfg)).unwrap()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 fn normals(c: &mut Criterion) {
     let n = 1usize << 20;
     let mut group = c.benchmark_group("normals");
@@ -196,5 +252,5 @@ fn normals(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, exit_times, tape_overhead, normals);
+criterion_group!(benches, exit_times, tape_overhead, noise_models, normals);
 criterion_main!(benches);

@@ -143,16 +143,14 @@ struct PointPlan {
     batch: u32,
 }
 
-/// The simulation noise of a problem (isotropic only in this version).
+/// The simulation noise of a problem: every noise model is simulated (isotropic in SIMD
+/// lanes, constant Σ by its Cholesky factor, state-dependent Σ(θ) factored at each step).
 fn simulation_noise(spec: &Spec, problem: &Problem) -> Result<Noise, RunError> {
-    match problem.noise.isotropic_sigma() {
-        Some(sigma) => Ok(Noise::Isotropic { sigma }),
-        None => Err(RunError::Input {
-            file: spec.file.clone(),
-            key: "noise.kind".into(),
-            problem: "the Monte Carlo of this version simulates isotropic noise only; `escapecert certify` certifies this noise model".into(),
-        }),
-    }
+    Noise::from_model(&problem.noise, problem.landscape.dim()).map_err(|e| RunError::Input {
+        file: spec.file.clone(),
+        key: "noise".into(),
+        problem: e.to_string(),
+    })
 }
 
 /// The sweep points of a spec, in the order that fixes each point's seed.
@@ -269,9 +267,17 @@ fn simulate_point(
     let result = simulate_with_progress(&problem.landscape, &cert.domain, noise, cfg, &|n| {
         progress.update(n)
     })
-    .map_err(|source| RunError::Simulate {
-        file: spec.file.clone(),
-        source,
+    .map_err(|source| match source {
+        // The noise model is undefined somewhere in D: bad input, named by its key.
+        e @ SimError::NoisePositiveDefinite { .. } => RunError::Input {
+            file: spec.file.clone(),
+            key: "noise".into(),
+            problem: e.to_string(),
+        },
+        source => RunError::Simulate {
+            file: spec.file.clone(),
+            source,
+        },
     })?;
     progress.finish();
     Ok(result)
@@ -739,9 +745,6 @@ fn run_point(
     source: &Source<'_>,
 ) -> Result<SweepPoint, RunError> {
     let mc = &spec.monte_carlo;
-    let Some(sigma) = problem.noise.isotropic_sigma() else {
-        unreachable!("checked in verify")
-    };
     let name = format!("{:?}", p.dynamics).to_lowercase();
     let simulate_cfg =
         |kind: RunKind, cfg: &SimConfig, label: String, level: f64| -> Result<_, RunError> {
@@ -808,9 +811,11 @@ fn run_point(
         }
     };
     let statistics = point_statistics(&result, mc.confidence, seed);
-    let exact = (p.dynamics == Dynamics::Continuous)
-        .then(|| exact_mean(problem, cert, p, sigma))
-        .flatten();
+    // E13/E14 are for isotropic noise.
+    let exact = match (p.dynamics, problem.noise.isotropic_sigma()) {
+        (Dynamics::Continuous, Some(sigma)) => exact_mean(problem, cert, p, sigma),
+        _ => None,
+    };
     if !opts.quiet {
         eprintln!(
             "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",

@@ -83,8 +83,9 @@ struct RawMinimum {
 #[serde(deny_unknown_fields)]
 struct RawDomain {
     kind: String,
-    lo: Option<f64>,
-    hi: Option<f64>,
+    /// A number (interval) or a list of numbers (box): checked in [`Spec::resolve`].
+    lo: Option<toml::Value>,
+    hi: Option<toml::Value>,
     radius: Option<f64>,
 }
 
@@ -149,6 +150,9 @@ pub enum DomainSpec {
     Interval { lo: f64, hi: f64 },
     /// A ball of this radius centred at the certified minimiser.
     Ball { radius: f64 },
+    /// The box ∏_i (lo_i, hi_i) (absolute coordinates; lo_i < hi_i, equal lengths; the
+    /// length is checked against the landscape in `Problem::from_spec`).
+    Box { lo: Vec<f64>, hi: Vec<f64> },
 }
 
 /// The gradient-noise model.
@@ -268,6 +272,43 @@ fn count(file: &Path, key: &str, v: i64, max: u64) -> Result<u64, SpecError> {
         ));
     }
     Ok(v as u64)
+}
+
+/// A TOML number (float or integer) as f64.
+fn number(file: &Path, key: &str, v: &toml::Value) -> Result<f64, SpecError> {
+    match v {
+        toml::Value::Float(x) => finite(file, key, *x),
+        toml::Value::Integer(i) => Ok(*i as f64),
+        toml::Value::Array(_) => Err(SpecError::new(
+            file,
+            key,
+            "must be a number here (lists are for kind = \"box\")",
+        )),
+        other => Err(SpecError::new(
+            file,
+            key,
+            format!("must be a number, got {other}"),
+        )),
+    }
+}
+
+/// A non-empty TOML list of finite numbers; entries are named `key[i]`.
+fn number_list(file: &Path, key: &str, v: &toml::Value) -> Result<Vec<f64>, SpecError> {
+    let toml::Value::Array(items) = v else {
+        return Err(SpecError::new(
+            file,
+            key,
+            format!("must be a list of numbers (one per coordinate) for kind = \"box\", got {v}"),
+        ));
+    };
+    if items.is_empty() {
+        return Err(SpecError::new(file, key, "must not be an empty list"));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| number(file, &format!("{key}[{i}]"), x))
+        .collect()
 }
 
 /// Locates a 1-based (line, column) for a byte offset.
@@ -521,17 +562,17 @@ impl Spec {
                         "belongs to kind = \"ball\"",
                     ));
                 }
-                let lo = finite(
+                let lo = number(
                     f,
                     "domain.lo",
-                    d.lo.ok_or_else(|| {
+                    d.lo.as_ref().ok_or_else(|| {
                         SpecError::new(f, "domain.lo", "is required for kind = \"interval\"")
                     })?,
                 )?;
-                let hi = finite(
+                let hi = number(
                     f,
                     "domain.hi",
-                    d.hi.ok_or_else(|| {
+                    d.hi.as_ref().ok_or_else(|| {
                         SpecError::new(f, "domain.hi", "is required for kind = \"interval\"")
                     })?,
                 )?;
@@ -549,7 +590,7 @@ impl Spec {
                     return Err(SpecError::new(
                         f,
                         "domain",
-                        "`lo` and `hi` belong to kind = \"interval\"",
+                        "`lo` and `hi` belong to kind = \"interval\" or \"box\"",
                     ));
                 }
                 let r = d.radius.ok_or_else(|| {
@@ -559,11 +600,53 @@ impl Spec {
                     radius: positive(f, "domain.radius", r)?,
                 }
             }
+            "box" => {
+                if d.radius.is_some() {
+                    return Err(SpecError::new(
+                        f,
+                        "domain.radius",
+                        "belongs to kind = \"ball\"",
+                    ));
+                }
+                let list = |key: &str, v: &Option<toml::Value>| {
+                    number_list(
+                        f,
+                        key,
+                        v.as_ref().ok_or_else(|| {
+                            SpecError::new(f, key, "is required for kind = \"box\"")
+                        })?,
+                    )
+                };
+                let lo = list("domain.lo", &d.lo)?;
+                let hi = list("domain.hi", &d.hi)?;
+                if lo.len() != hi.len() {
+                    return Err(SpecError::new(
+                        f,
+                        "domain.hi",
+                        format!(
+                            "has {} entries but domain.lo has {}: one pair per coordinate",
+                            hi.len(),
+                            lo.len()
+                        ),
+                    ));
+                }
+                if let Some(i) = (0..lo.len()).find(|&i| !(lo[i] < hi[i])) {
+                    return Err(SpecError::new(
+                        f,
+                        "domain",
+                        format!(
+                            "needs lo[{i}] < hi[{i}], got lo[{i}] = {}, hi[{i}] = {}",
+                            lo[i], hi[i]
+                        ),
+                    ));
+                }
+                DomainSpec::Box { lo, hi }
+            }
             other => {
                 return Err(SpecError::new(
                     f,
                     "domain.kind",
-                    format!("unknown kind `{other}`; expected \"interval\" or \"ball\""),
+                    format!("unknown kind `{other}`; expected \"interval\", \"ball\" or \"box\""),
                 ))
             }
         };

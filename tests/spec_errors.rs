@@ -319,7 +319,7 @@ fn non_symmetric_hessian() {
 fn bad_domain() {
     rejected(&edit("lo = -1.0", "lo = 2.0"), "domain");
     rejected(
-        &edit("kind = \"interval\"", "kind = \"box\""),
+        &edit("kind = \"interval\"", "kind = \"cube\""),
         "domain.kind",
     );
     rejected(&edit("hi = 1.0", "hi = 1.0\nradius = 1.0"), "domain.radius");
@@ -330,6 +330,40 @@ fn bad_domain() {
             .replace("radius = 1.0", "radius = -1.0"),
         "domain.radius",
     );
+}
+
+/// `[domain] kind = "box"`: `lo` and `hi` are lists, one entry per coordinate of the
+/// landscape, lo[i] < hi[i], the minimiser inside; every error names its key.
+#[test]
+fn bad_box_domain() {
+    let boxed = |lo: &str, hi: &str, extra: &str| {
+        ball_spec("builtin = \"quadratic\"\ndim = 2\nsharpness = 1.0", "").replace(
+            "kind = \"ball\"\nradius = 1.0",
+            &format!("kind = \"box\"\nlo = {lo}\nhi = {hi}{extra}"),
+        )
+    };
+    // The unedited box spec is valid.
+    let r = verify_text(&boxed("[-1.0, -1.0]", "[1.0, 1.0]", ""));
+    assert!(matches!(r.code, Some(0) | Some(1)), "stderr: {}", r.stderr);
+    rejected(&boxed("-1.0", "[1.0, 1.0]", ""), "domain.lo"); // not a list
+    rejected(&boxed("[-1.0, -1.0]", "[1.0]", ""), "domain.hi"); // lengths differ
+    rejected(&boxed("[-1.0, 1.0]", "[1.0, 1.0]", ""), "domain"); // lo[1] = hi[1]
+    rejected(
+        &boxed("[-1.0, -1.0, -1.0]", "[1.0, 1.0, 1.0]", ""),
+        "domain.lo",
+    ); // 3 ≠ dim 2
+    rejected(&boxed("[-1.0, \"a\"]", "[1.0, 1.0]", ""), "domain.lo[1]");
+    rejected(&boxed("[-1.0, nan]", "[1.0, 1.0]", ""), "domain.lo[1]");
+    rejected(&boxed("[]", "[]", ""), "domain.lo");
+    rejected(
+        &boxed("[-1.0, -1.0]", "[1.0, 1.0]", "\nradius = 1.0"),
+        "domain.radius",
+    );
+    rejected(&boxed("[0.5, -1.0]", "[1.0, 1.0]", ""), "domain"); // minimiser 0 outside
+    let no_hi = boxed("[-1.0, -1.0]", "[1.0, 1.0]", "").replace("hi = [1.0, 1.0]\n", "");
+    rejected(&no_hi, "domain.hi");
+    // A list for an interval.
+    rejected(&edit("lo = -1.0", "lo = [-1.0]"), "domain.lo");
 }
 
 /// Problems found while certifying are bad input too (exit 2, key named).
@@ -506,12 +540,21 @@ fn bad_noise_models() {
     );
     rejected(&with_noise("kind = \"hessian\""), "noise.scale");
     rejected(&with_noise("kind = \"gaussian\""), "noise.kind");
-    // A valid non-isotropic model that this version cannot simulate: a clear error.
-    let r = rejected(
-        &with_noise("kind = \"constant\"\ncov = [[2.0]]"),
-        "noise.kind",
-    );
-    assert!(r.stderr.contains("certify"), "{}", r.stderr);
+    // A valid constant Σ is simulated (a report, exit 0 or 1).
+    let r = verify_text(&with_noise("kind = \"constant\"\ncov = [[2.0]]"));
+    assert!(matches!(r.code, Some(0) | Some(1)), "stderr: {}", r.stderr);
+    // Hessian-shaped noise without a floor where L is concave (L'' = 1 − 12x² < 0 for
+    // |x| > 0.29): Σ(θ) has no square root there, so the dynamics are undefined. Every
+    // path to the ends ±0.6 passes through that region, so the run stops with an error
+    // naming the `noise` key (the simulation's positive-definiteness policy).
+    let text = expr_spec("x^2/2 - x^4", "0.1", "-0.6", "0.6")
+        .replace(
+            "kind = \"isotropic\"\nsigma = 1.0",
+            "kind = \"hessian\"\nscale = 1.0",
+        )
+        .replace("max_steps = 1000", "max_steps = 1000000");
+    let r = rejected(&text, "noise");
+    assert!(r.stderr.contains("not positive definite"), "{}", r.stderr);
 }
 
 #[test]

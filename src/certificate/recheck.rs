@@ -198,6 +198,10 @@ pub fn recheck(cert: &Certificate) -> R<Vec<Check>> {
             center: c.clone(),
             radius,
         },
+        DomainSpec::Box { ref lo, ref hi } => Domain::Box {
+            lo: lo.clone(),
+            hi: hi.clone(),
+        },
     };
     let cx = Ctx {
         l,
@@ -396,6 +400,11 @@ fn minimizer(cx: &Ctx, cert: &Certificate) -> R<Minimizer> {
     let inside = match &cx.domain {
         Domain::Interval { lo, hi } => cx.x[0].inf() > *lo && cx.x[0].sup() < *hi,
         Domain::Ball { radius, .. } => dist2(&cx.x, &cx.c).sqrt().sup() < *radius,
+        Domain::Box { lo, hi } => {
+            cx.x.iter()
+                .zip(lo.iter().zip(hi))
+                .all(|(v, (a, b))| v.inf() > *a && v.sup() < *b)
+        }
     };
     if !inside {
         return Err("X is not inside D".into());
@@ -559,6 +568,8 @@ fn h1_check(cx: &Ctx, h: &crate::certify::evidence::H1Evidence) -> R<String> {
                         (point(c[0]) - point(*lo)).inf() > inner
                             && (point(*hi) - point(c[0])).inf() > inner
                     }
+                    // Box domains carry no inward-flow tree in this format version.
+                    Domain::Box { .. } => false,
                 };
             if !ann_ok || !covers(&tree.root, &bbox) {
                 return Err("the inner radius or the tree's root does not fit the domain".into());
@@ -680,6 +691,10 @@ fn steepness(cx: &Ctx, s: &super::SteepnessClaim, spec: Option<(f64, f64)>) -> R
     let inside = match &cx.domain {
         Domain::Interval { lo, hi } => *lo <= p[0].inf() && p[0].sup() <= *hi,
         Domain::Ball { center, radius } => dist2(&p, center).sup() <= point(*radius).sqr().inf(),
+        Domain::Box { lo, hi } => p
+            .iter()
+            .zip(lo.iter().zip(hi))
+            .all(|(v, (a, b))| *a <= v.inf() && v.sup() <= *b),
     };
     if g2.inf() > 0.0 && inside {
         let sg = matvec(&sig, &g, d, d);
@@ -744,6 +759,10 @@ pub fn path_action(
     let out = match domain {
         Domain::Interval { lo, hi } => last[0].sup() <= *lo || last[0].inf() >= *hi,
         Domain::Ball { center, radius } => dist2(last, center).inf() >= point(*radius).sqr().sup(),
+        Domain::Box { lo, hi } => last
+            .iter()
+            .zip(lo.iter().zip(hi))
+            .any(|(v, (a, b))| v.sup() <= *a || v.inf() >= *b),
     };
     if !out {
         return Err("the last vertex is not certified outside D".into());

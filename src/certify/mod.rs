@@ -3,6 +3,7 @@
 //! V̄ (THEORY §3–§5). Each bound names its proof in `proofs/`.
 
 pub mod bnb;
+pub mod boxdomain;
 pub mod evidence;
 pub mod exit_time;
 pub mod hj;
@@ -157,11 +158,16 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
             center: start.clone(),
             radius,
         },
+        DomainSpec::Box { ref lo, ref hi } => Domain::Box {
+            lo: lo.clone(),
+            hi: hi.clone(),
+        },
     };
     // θ* must lie in the open domain.
     let inside = match &domain {
         Domain::Interval { lo, hi } => x[0].inf() > *lo && x[0].sup() < *hi,
         Domain::Ball { center, radius } => bnb::max_dist(x, center) < *radius,
+        Domain::Box { lo, hi } => boxdomain::strictly_inside(x, lo, hi),
     };
     if !inside {
         return Err(CertifyError::MinimumOutsideDomain {
@@ -208,6 +214,11 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
                 ball_depth(l, center, *radius, x, lstar, spec.max_boxes);
             boxes += nb;
             evidence.depth = Some(ev);
+            (dep, method, ep)
+        }
+        Domain::Box { lo, hi } => {
+            let (dep, method, ep, nb) = boxdomain::box_depth(l, lo, hi, x, lstar, spec.max_boxes);
+            boxes += nb;
             (dep, method, ep)
         }
     };
@@ -458,6 +469,7 @@ fn check_h1(
     let (big, r_outer) = match domain {
         Domain::Interval { lo, hi } => ((c[0] - lo).max(hi - c[0]), None),
         Domain::Ball { radius, .. } => (*radius, Some(*radius)),
+        Domain::Box { lo, hi } => return boxdomain::check_h1(l, lo, hi, x, max_boxes, boxes),
     };
     let fail = |detail: String| Hypothesis {
         name: "H1".into(),
@@ -500,6 +512,7 @@ fn check_h1(
     let covers_all = match domain {
         Domain::Ball { radius, .. } => rho >= *radius,
         Domain::Interval { lo, hi } => c[0] - rho <= *lo && c[0] + rho >= *hi,
+        Domain::Box { .. } => unreachable!("boxes returned above"),
     };
     let convex_note =
         format!("∇²L ≻ 0 (λ_min ≥ {lam:.6e}) on the ball of radius ρ = {rho:.6e} around c");
@@ -538,6 +551,7 @@ fn check_h1(
     let inner = match domain {
         Domain::Ball { radius, .. } => rho.min(*radius * (1.0 - 1e-9)),
         Domain::Interval { lo, hi } => rho.min(c[0] - lo).min(hi - c[0]) * (1.0 - 1e-9),
+        Domain::Box { .. } => unreachable!("boxes returned above"),
     };
     let proof = bnb::prove_inward(l, bbox, &c, inner, r_outer, max_boxes);
     *boxes += proof.boxes;
@@ -681,6 +695,7 @@ pub(crate) fn linear_barrier(
     let r2 = match domain {
         Domain::Ball { center, radius } if center.iter().all(|&v| v == 0.0) => point(*radius).sqr(),
         Domain::Interval { lo, hi } => point(*lo).sqr().min(point(*hi).sqr()),
+        Domain::Box { .. } => return Some(Err("not available for box domains".into())),
         _ => return Some(Err("the ball is not centred exactly at θ* = 0".into())),
     };
     let zero = vec![point(0.0); d];
@@ -1004,6 +1019,7 @@ fn discrete_barrier(
     let r2 = match domain {
         Domain::Ball { center, radius } if center.iter().all(|&v| v == 0.0) => point(*radius).sqr(),
         Domain::Interval { lo, hi } => point(*lo).sqr().min(point(*hi).sqr()),
+        Domain::Box { .. } => return unavailable("not available for box domains"),
         _ => return unavailable("the ball is not centred exactly at θ* = 0"),
     };
     let v = r2 * fmin / (point(2.0) * s2);

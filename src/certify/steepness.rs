@@ -27,7 +27,7 @@ pub const STEEPNESS_MAX_DIM: usize = 3;
 pub fn meets_closure(domain: &Domain, b: &[Interval]) -> bool {
     match domain {
         Domain::Ball { center, radius } => dist2(b, center).inf() <= point(*radius).sqr().sup(),
-        Domain::Interval { .. } => true,
+        Domain::Interval { .. } | Domain::Box { .. } => true,
     }
 }
 
@@ -36,7 +36,7 @@ pub fn meets_closure(domain: &Domain, b: &[Interval]) -> bool {
 pub fn inside_closure(domain: &Domain, b: &[Interval]) -> bool {
     match domain {
         Domain::Ball { center, radius } => dist2(b, center).sup() <= point(*radius).sqr().inf(),
-        Domain::Interval { .. } => {
+        Domain::Interval { .. } | Domain::Box { .. } => {
             let bb = domain.bounding_box();
             b.iter()
                 .zip(&bb)
@@ -54,7 +54,7 @@ pub fn boundary_distance(domain: &Domain, c: &[f64]) -> f64 {
             let o = max_dist(&ci, center);
             (point(*radius) - point(o)).inf().max(0.0)
         }
-        Domain::Interval { .. } => {
+        Domain::Interval { .. } | Domain::Box { .. } => {
             let bb = domain.bounding_box();
             ci.iter()
                 .zip(&bb)

@@ -10,6 +10,9 @@ pub enum Domain {
     Interval { lo: f64, hi: f64 },
     /// The open ball B(center, radius) in R^d.
     Ball { center: Vec<f64>, radius: f64 },
+    /// The open box ∏_i (lo_i, hi_i) in R^d (lo_i < hi_i; `lo` and `hi` have length d).
+    /// Its faces are {θ ∈ D̄ : θ_i = lo_i} and {θ ∈ D̄ : θ_i = hi_i}.
+    Box { lo: Vec<f64>, hi: Vec<f64> },
 }
 
 impl Domain {
@@ -18,6 +21,7 @@ impl Domain {
         match self {
             Domain::Interval { .. } => 1,
             Domain::Ball { center, .. } => center.len(),
+            Domain::Box { lo, .. } => lo.len(),
         }
     }
 
@@ -34,6 +38,11 @@ impl Domain {
                 }
                 s < radius * radius
             }
+            // NaN is outside (both comparisons false).
+            Domain::Box { lo, hi } => x
+                .iter()
+                .zip(lo.iter().zip(hi))
+                .all(|(&v, (&l, &h))| v > l && v < h),
         }
     }
 
@@ -48,6 +57,8 @@ impl Domain {
                     iv((point(c) - r).inf(), (point(c) + r).sup())
                 })
                 .collect(),
+            // Binary64 ends: the box is exactly D̄.
+            Domain::Box { lo, hi } => lo.iter().zip(hi).map(|(&l, &h)| iv(l, h)).collect(),
         }
     }
 
@@ -56,6 +67,14 @@ impl Domain {
         match self {
             Domain::Interval { lo, hi } => format!("interval ({lo}, {hi})"),
             Domain::Ball { radius, .. } => format!("ball of radius {radius} around the minimiser"),
+            Domain::Box { lo, hi } => {
+                let sides: Vec<String> = lo
+                    .iter()
+                    .zip(hi)
+                    .map(|(l, h)| format!("({l}, {h})"))
+                    .collect();
+                format!("box {}", sides.join(" × "))
+            }
         }
     }
 }

@@ -289,6 +289,18 @@ impl Problem {
                 ));
             }
         }
+        if let crate::spec::DomainSpec::Box { lo, .. } = &spec.domain {
+            if lo.len() != d {
+                return Err(SpecError::new(
+                    f,
+                    "domain.lo",
+                    format!(
+                        "has {} entries but the landscape has dimension {d} (one per coordinate)",
+                        lo.len()
+                    ),
+                ));
+            }
+        }
         let noise = match &spec.noise {
             crate::spec::NoiseSpec::Isotropic { sigma } => NoiseModel::Isotropic { sigma: *sigma },
             crate::spec::NoiseSpec::Constant { cov } => {

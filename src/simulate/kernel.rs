@@ -16,7 +16,6 @@
 //! trajectory position, so the result does not depend on the scheduling. Idle lanes at
 //! the end of the queue keep stepping (their results are dropped).
 
-use super::noise::Noise;
 use super::normals::BufferedNormals;
 use super::rng::trajectory_state;
 use super::trajectory_streams;
@@ -31,9 +30,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// One step of SGD in either model, as `θ' = θ − h ∇L(θ) + s Σ(θ)^{1/2} ξ`:
 /// continuous (E3, Euler–Maruyama) with `h = dt`, `s = κ √dt`; discrete (E1) with
 /// `h = η`, `s = η/√B`. Computed as `s·n + (−h·g + θ)` with two fused multiply-adds.
+/// The lanes run isotropic noise only, Σ^{1/2} ξ = σξ (other models run one trajectory at
+/// a time: `general.rs`).
 pub(crate) struct Integrator<'a> {
     pub landscape: &'a Landscape,
-    pub noise: &'a Noise,
+    /// σ of Σ = σ²I.
+    pub sigma: f64,
     /// h: the step multiplying −∇L.
     pub drift_step: f64,
     /// s: the factor multiplying Σ^{1/2} ξ.
@@ -59,18 +61,15 @@ impl Integrator<'_> {
     ) {
         let h = Lanes::splat(-self.drift_step);
         let s = Lanes::splat(self.noise_scale);
-        match (self.landscape, self.noise) {
+        match self.landscape {
             // The commonest case in one pass: ∇L = λθ (as `Landscape::gradient_with`
             // computes it), isotropic noise σξ, and the update.
-            (
-                Landscape::Quadratic {
-                    hessian: QuadraticHessian::Scaled(lambda),
-                    ..
-                },
-                Noise::Isotropic { sigma },
-            ) => {
+            Landscape::Quadratic {
+                hessian: QuadraticHessian::Scaled(lambda),
+                ..
+            } => {
                 let lambda = Lanes::splat(*lambda);
-                let sigma = Lanes::splat(*sigma);
+                let sigma = Lanes::splat(self.sigma);
                 for ((y, &x), &z) in next.iter_mut().zip(theta).zip(xi) {
                     let g = lambda * x;
                     let n = sigma * z;
@@ -79,7 +78,10 @@ impl Integrator<'_> {
             }
             _ => {
                 gradient(self.landscape, theta, &mut bufs.grad, &mut bufs.scratch);
-                self.noise.apply_noise(theta, xi, &mut bufs.noise);
+                let sigma = Lanes::splat(self.sigma);
+                for (o, &z) in bufs.noise.iter_mut().zip(xi) {
+                    *o = sigma * z;
+                }
                 for (((y, &x), &g), &n) in
                     next.iter_mut().zip(theta).zip(&bufs.grad).zip(&bufs.noise)
                 {
@@ -166,6 +168,31 @@ pub(crate) fn interval_crossing(lo: f64, hi: f64, var_h: f64, prev: f64, next: f
     let p_lo = bridge_term(bridge_exponent(var_h, prev - lo, next - lo));
     let p_hi = bridge_term(bridge_exponent(var_h, hi - prev, hi - next));
     p_lo + p_hi - p_lo * p_hi
+}
+
+/// Probability that the bridge between `prev` and `next` (both inside) crossed some face
+/// of the box ∏(lo_i, hi_i) (Gobet's approximation, each face treated as a flat boundary
+/// with its own distances and its own normal variance `var_h(i)` = v h along e_i): with
+/// p_f = exp(−2 d_f d′_f/(v_i h)) per face, the crossings of different faces are treated
+/// as independent, q = 1 − Π_f (1 − p_f), accumulated face by face as q ← q + p − q p
+/// (faces beyond the cutoff contribute p = 0). For d = 1 this is [`interval_crossing`].
+#[inline]
+pub(crate) fn box_crossing(
+    lo: &[f64],
+    hi: &[f64],
+    var_h: impl Fn(usize) -> f64,
+    prev: &[f64],
+    next: &[f64],
+) -> f64 {
+    let mut q = 0.0;
+    for i in 0..lo.len() {
+        let v = var_h(i);
+        let p_lo = bridge_term(bridge_exponent(v, prev[i] - lo[i], next[i] - lo[i]));
+        q = q + p_lo - q * p_lo;
+        let p_hi = bridge_term(bridge_exponent(v, hi[i] - prev[i], hi[i] - next[i]));
+        q = q + p_hi - q * p_hi;
+    }
+    q
 }
 
 /// |x − c|², summed in coordinate order (as [`Domain::contains`] sums it).
@@ -399,6 +426,86 @@ impl<const L: usize> LaneExit<L> for BallBridge<'_> {
             todo &= todo - 1;
             let p = bridge_term(bridge_exponent(var_h, a.0[l], b.0[l]));
             if p > 0.0 && bridge.uniform(l) < p {
+                crossed |= 1 << l;
+            }
+        }
+        out | crossed
+    }
+}
+
+/// Exit when the new grid state lies outside the open box ∏(lo_i, hi_i).
+pub(crate) struct BoxGrid<'a> {
+    pub lo: &'a [f64],
+    pub hi: &'a [f64],
+}
+
+/// Lanes with some coordinate outside its (lo_i, hi_i) (NaN is outside).
+#[inline(always)]
+fn box_outside<const L: usize>(lo: &[f64], hi: &[f64], x: &[Lanes<L>]) -> u64 {
+    let mut out = 0u64;
+    for ((v, &l), &h) in x.iter().zip(lo).zip(hi) {
+        out |= interval_outside(l, h, v);
+    }
+    out
+}
+
+impl<const L: usize> LaneExit<L> for BoxGrid<'_> {
+    #[inline]
+    fn exited(
+        &self,
+        _: &[Lanes<L>],
+        next: &[Lanes<L>],
+        _: &mut [f64; L],
+        _: &mut BridgeStreams<L>,
+    ) -> u64 {
+        box_outside(self.lo, self.hi, next)
+    }
+}
+
+/// [`IntervalBridge`] for a box, every face with the same normal variance (isotropic
+/// noise): [`box_crossing`] per lane, after a conservative pre-test.
+pub(crate) struct BoxBridge<'a> {
+    pub lo: &'a [f64],
+    pub hi: &'a [f64],
+    pub var_h: f64,
+    /// [`bridge_skip_bound`]`(var_h)`.
+    pub skip: f64,
+}
+
+impl<const L: usize> LaneExit<L> for BoxBridge<'_> {
+    #[inline]
+    fn exited(
+        &self,
+        prev: &[Lanes<L>],
+        next: &[Lanes<L>],
+        _: &mut [f64; L],
+        bridge: &mut BridgeStreams<L>,
+    ) -> u64 {
+        let out = box_outside(self.lo, self.hi, next);
+        // Lanes whose every face term is beyond the cutoff (2ab as `bridge_exponent`
+        // computes it, compared without dividing) cannot cross.
+        let two = Lanes::splat(2.0);
+        let skip = Lanes::splat(self.skip);
+        let mut near = 0u64;
+        for (((p, n), &lo), &hi) in prev.iter().zip(next).zip(self.lo).zip(self.hi) {
+            let (lo_l, hi_l) = (Lanes::splat(lo), Lanes::splat(hi));
+            let q_lo = two * (*p - lo_l) * (*n - lo_l);
+            let q_hi = two * (hi_l - *p) * (hi_l - *n);
+            near |= !skip.lt(q_lo).and(skip.lt(q_hi)).bits();
+        }
+        let mut todo = near & !out & Lanes::<L>::full_mask();
+        let mut crossed = 0u64;
+        let d = self.lo.len();
+        let (mut a, mut b) = (vec![0.0; d], vec![0.0; d]);
+        while todo != 0 {
+            let l = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            for i in 0..d {
+                a[i] = prev[i].0[l];
+                b[i] = next[i].0[l];
+            }
+            let q = box_crossing(self.lo, self.hi, |_| self.var_h, &a, &b);
+            if q > 0.0 && bridge.uniform(l) < q {
                 crossed |= 1 << l;
             }
         }
@@ -688,6 +795,20 @@ fn run_with<const L: usize>(
             &BallGrid {
                 center,
                 radius: *radius,
+            },
+            final_states,
+            p,
+        ),
+        (Some(Domain::Box { lo, hi }), None) => {
+            run_lanes::<L, _>(job, &BoxGrid { lo, hi }, final_states, p)
+        }
+        (Some(Domain::Box { lo, hi }), Some(var_h)) => run_lanes::<L, _>(
+            job,
+            &BoxBridge {
+                lo,
+                hi,
+                var_h,
+                skip: bridge_skip_bound(var_h),
             },
             final_states,
             p,

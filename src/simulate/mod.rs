@@ -22,6 +22,7 @@
 //! k+n, k+2n, …) gives parts that [`merge_results`] combines into exactly the unsharded
 //! result ([`SimResult::outcomes`] keeps every trajectory's outcome for that).
 
+mod general;
 mod kernel;
 mod noise;
 mod normals;
@@ -36,6 +37,7 @@ pub use normals::lane_normals_probe;
 pub use rng::trajectory_rng;
 
 use crate::landscape::{Domain, Landscape};
+use general::GeneralJob;
 use kernel::{run_job, Integrator, Job};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -64,6 +66,19 @@ pub enum SimError {
     /// A shard selection that is not `k/n` with 0 ≤ k < n.
     #[error("shard {got}: expected k/n with n ≥ 1 and 0 ≤ k < n")]
     InvalidShard { got: String },
+    /// A state-dependent Σ(θ_k) that has no Cholesky factor in f64 (see [`Noise`]'s
+    /// positive-definiteness policy): the dynamics are undefined there.
+    #[error(
+        "the noise covariance Σ(θ) ({noise}) is not positive definite at θ = {theta:?} \
+         (trajectory {trajectory}, step {step}): the dynamics are undefined there; \
+         use a positive noise floor or a domain on which Σ is positive definite"
+    )]
+    NoisePositiveDefinite {
+        noise: String,
+        trajectory: u64,
+        step: u64,
+        theta: Vec<f64>,
+    },
     /// Shard results that do not make up one run (see [`merge_results`]).
     #[error("cannot merge: {0}")]
     Merge(String),
@@ -257,17 +272,47 @@ impl SimConfig {
         }
     }
 
-    /// The integrator for this configuration: θ' = θ − h∇L + s Σ^{1/2} ξ.
-    fn integrator<'a>(&self, landscape: &'a Landscape, noise: &'a Noise) -> Integrator<'a> {
-        let (drift_step, noise_scale) = match self.dynamics {
+    /// (h, s) of θ' = θ − h∇L + s Σ^{1/2} ξ.
+    fn steps(&self) -> (f64, f64) {
+        match self.dynamics {
             Dynamics::Continuous => (self.dt, self.kappa_squared().sqrt() * self.dt.sqrt()),
             Dynamics::Discrete => (self.eta, self.eta / f64::from(self.batch).sqrt()),
-        };
+        }
+    }
+
+    /// The lane integrator for isotropic noise σ: θ' = θ − h∇L + s σ ξ.
+    fn integrator<'a>(&self, landscape: &'a Landscape, sigma: f64) -> Integrator<'a> {
+        let (drift_step, noise_scale) = self.steps();
         Integrator {
             landscape,
-            noise,
+            sigma,
             drift_step,
             noise_scale,
+        }
+    }
+
+    /// The one-at-a-time job of this configuration's shard (any noise model).
+    fn general_job<'a>(
+        &'a self,
+        landscape: &'a Landscape,
+        noise: &'a Noise,
+        domain: Option<&'a Domain>,
+        max_steps: u64,
+    ) -> GeneralJob<'a> {
+        let (drift_step, noise_scale) = self.steps();
+        GeneralJob {
+            landscape,
+            noise,
+            domain,
+            drift_step,
+            noise_scale,
+            bridge: self.dynamics == Dynamics::Continuous && self.bridge,
+            start: &self.start,
+            max_steps,
+            seed: self.seed,
+            first: self.shard.index,
+            stride: self.shard.count,
+            count: self.shard.len(self.trials),
         }
     }
 }
@@ -425,13 +470,65 @@ pub fn simulate_with_progress(
             domain: domain.describe(),
         });
     }
-    let integrator = cfg.integrator(landscape, noise);
-    let var_h = (cfg.dynamics == Dynamics::Continuous && cfg.bridge).then(|| {
-        let scale = integrator.noise_scale * noise.normal_scale();
-        scale * scale
-    });
-    let job = cfg.job(integrator, cfg.max_steps);
-    let (outcomes, _) = run_job(&job, Some(domain), var_h, false, progress);
+    if let Domain::Box { lo, hi } = domain {
+        if hi.len() != lo.len() {
+            return Err(SimError::DomainDimension {
+                expected: dim,
+                got: hi.len(),
+            });
+        }
+        if let Some(i) = (0..dim).find(|&i| !(lo[i] < hi[i])) {
+            return Err(SimError::InvalidParameter {
+                name: "box domain",
+                requirement: "lo[i] < hi[i] for every coordinate",
+                got: format!("lo[{i}] = {}, hi[{i}] = {}", lo[i], hi[i]),
+            });
+        }
+    }
+    let outcomes = match noise.isotropic_sigma() {
+        Some(sigma) => {
+            let integrator = cfg.integrator(landscape, sigma);
+            let var_h = (cfg.dynamics == Dynamics::Continuous && cfg.bridge).then(|| {
+                let scale = integrator.noise_scale * sigma;
+                scale * scale
+            });
+            let job = cfg.job(integrator, cfg.max_steps);
+            run_job(&job, Some(domain), var_h, false, progress).0
+        }
+        None => {
+            cfg.general_job(landscape, noise, Some(domain), cfg.max_steps)
+                .run(false, progress)?
+                .0
+        }
+    };
+    Ok(SimResult::from_outcomes(
+        cfg,
+        problem_fingerprint(landscape, domain, noise),
+        outcomes,
+    ))
+}
+
+/// [`simulate`] forced onto the one-trajectory-at-a-time engine whatever the noise model
+/// (tests: with isotropic noise it must equal the lane kernel bit for bit).
+#[doc(hidden)]
+pub fn simulate_one_at_a_time(
+    landscape: &Landscape,
+    domain: &Domain,
+    noise: &Noise,
+    cfg: &SimConfig,
+) -> Result<SimResult, SimError> {
+    let dim = landscape.dim();
+    cfg.validate(dim)?;
+    noise.validate(dim)?;
+    if domain.dim() != dim || !domain.contains(&cfg.start) {
+        return Err(SimError::StartOutsideDomain {
+            start: cfg.start.clone(),
+            domain: domain.describe(),
+        });
+    }
+    let (outcomes, _) = cfg
+        .general_job(landscape, noise, Some(domain), cfg.max_steps)
+        .run(false, &|_| {})?;
     Ok(SimResult::from_outcomes(
         cfg,
         problem_fingerprint(landscape, domain, noise),
@@ -536,7 +633,9 @@ pub fn trajectory_streams(
 /// Trajectory `i` uses the same stream as in [`simulate`], so it follows the same path
 /// there until that path exits. `cfg.max_steps` is ignored; the other fields are
 /// validated as in [`simulate`]; `steps = 0` returns copies of the start. Non-finite
-/// states (a diverging discrete iteration) are returned as they are.
+/// states (a diverging discrete iteration) are returned as they are with isotropic or
+/// constant noise; a state-dependent Σ at a non-finite (or any non-positive-definite)
+/// state is the error [`SimError::NoisePositiveDefinite`].
 pub fn sample_positions(
     landscape: &Landscape,
     noise: &Noise,
@@ -550,6 +649,14 @@ pub fn sample_positions(
     if steps == 0 {
         return Ok(vec![cfg.start.clone(); count]);
     }
-    let job = cfg.job(cfg.integrator(landscape, noise), steps);
-    Ok(run_job(&job, None, None, true, &|_| {}).1)
+    match noise.isotropic_sigma() {
+        Some(sigma) => {
+            let job = cfg.job(cfg.integrator(landscape, sigma), steps);
+            Ok(run_job(&job, None, None, true, &|_| {}).1)
+        }
+        None => Ok(cfg
+            .general_job(landscape, noise, None, steps)
+            .run(true, &|_| {})?
+            .1),
+    }
 }

@@ -31,7 +31,13 @@ impl ScalarIntegrator<'_> {
     fn step(&self, theta: &[f64], xi: &[f64], next: &mut [f64], bufs: &mut StepBuffers) {
         self.landscape
             .gradient_with(theta, &mut bufs.grad, &mut bufs.scratch);
-        self.noise.apply_noise(theta, xi, &mut bufs.noise);
+        let sigma = self
+            .noise
+            .isotropic_sigma()
+            .expect("the reference is isotropic");
+        for (o, &z) in bufs.noise.iter_mut().zip(xi) {
+            *o = sigma * z;
+        }
         let (h, s) = (-self.drift_step, self.noise_scale);
         for (((y, &x), &g), &n) in next.iter_mut().zip(theta).zip(&bufs.grad).zip(&bufs.noise) {
             *y = s.mul_add(n, h.mul_add(g, x));
@@ -103,6 +109,7 @@ impl BridgeExit<'_> {
                 };
                 one(dist(prev), dist(next))
             }
+            Domain::Box { lo, hi } => kernel::box_crossing(lo, hi, |_| self.var_h, prev, next),
         }
     }
 }
@@ -233,7 +240,7 @@ pub(crate) fn simulate_reference(
     let bridge = BridgeExit {
         domain,
         var_h: {
-            let s = integrator.noise_scale * noise.normal_scale();
+            let s = integrator.noise_scale * noise.normal_scale().expect("isotropic");
             s * s
         },
     };
