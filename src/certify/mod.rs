@@ -5,6 +5,7 @@
 pub mod bnb;
 pub mod exit_time;
 pub mod minimizer;
+pub mod path;
 
 use crate::landscape::NoiseModel;
 use crate::landscape::{Domain, Landscape, Problem};
@@ -87,6 +88,9 @@ pub struct Certified {
     pub barrier: Bound,
     /// Steepness enclosures s⁻(D), s⁺(D) (E9).
     pub steepness: Steepness,
+    /// The Lemma P path certificate, when it was computed (the barrier enclosure was not
+    /// already tight); `barrier`'s upper end is at most its bound.
+    pub barrier_path: Option<path::PathBound>,
     /// V̄_η(D) for discrete SGD, per learning rate of the spec.
     pub barrier_discrete: Vec<DiscreteBarrier>,
     /// Boxes processed by branch-and-bound searches.
@@ -179,7 +183,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
     proofs.push("proofs/hypothesis-h1.md".into());
 
     let noise = &problem.noise;
-    let (barrier, steepness) = continuous_barrier(
+    let (mut barrier, steepness) = continuous_barrier(
         l,
         &domain,
         noise,
@@ -187,6 +191,17 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         depth,
         &exit_point,
         &hypotheses,
+        &mut proofs,
+    );
+    // Lemma P (upper bound by the certified geometric action of a path): see
+    // `path::tighten_upper`; it only ever lowers the upper end of `barrier`.
+    let barrier_path = path::tighten_upper(
+        &mut barrier,
+        l,
+        noise,
+        &domain,
+        &min.x,
+        &exit_point,
         &mut proofs,
     );
     let barrier_discrete = spec
@@ -215,6 +230,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         hypotheses,
         barrier,
         steepness,
+        barrier_path,
         barrier_discrete,
         boxes,
         proofs,
