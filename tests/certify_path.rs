@@ -154,19 +154,19 @@ fn anisotropic_quadratic_gmam_within_one_percent() {
     let cm = lyapunov2([3.0, 1.0, 1.0, 2.0], [1.0, 0.5, 0.5, 2.0]);
     let exact = 1.0 / (2.0 * lam_max2(cm));
     let pb = path_bound(&p, &c);
-    let g = pb
-        .candidates
-        .iter()
-        .find(|k| k.name == "gMAM")
-        .and_then(|k| k.value)
-        .expect("gMAM candidate certified");
+    assert_eq!(pb.candidate, "gMAM", "{:?}", pb.candidates);
+    let g = pb.value;
+    eprintln!(
+        "gMAM bound {} / exact {exact} = {}",
+        g.sup(),
+        g.sup() / exact
+    );
     assert!(
         g.sup() >= exact * (1.0 - 1e-12),
         "gMAM {} below exact {exact}",
         g.sup()
     );
     assert!(g.sup() <= exact * 1.01, "gMAM {} vs exact {exact}", g.sup());
-    assert!(pb.upper() <= g.sup());
 }
 
 /// Müller–Brown: the minimiser boxes contain the published minima (to their 3 published
@@ -431,16 +431,14 @@ proptest! {
             fam.expr()
         );
         let t0 = std::time::Instant::now();
-        let (pp, c) = run(&text);
+        let (_, c) = run(&text);
         let t1 = t0.elapsed();
         // Σ as certify sees it (σ parsed back from its decimal).
         let sig = if iso { let s: f64 = sig[0].sqrt(); [s * s, 0.0, 0.0, s * s] } else { sig };
         let v = c.barrier.value.expect("barrier");
         let est = ray_barrier(&fam, sig, r);
         let tol = 1e-4 * est + 1e-9;
-        let t2 = std::time::Instant::now();
-        let _ = path_bound(&pp, &c);
-        eprintln!("certify {t1:?}, rays {:?}, path alone {:?}, path {:?}", t0.elapsed() - t1, t2.elapsed(), c.barrier_path.as_ref().map(|p| (p.candidate.clone(), p.subsegments)));
+        eprintln!("certify {t1:?}, path {:?}", c.barrier_path.as_ref().map(|p| (p.candidate.clone(), p.subsegments, p.candidates.iter().map(|k| (k.name.clone(), k.seconds)).collect::<Vec<_>>())));
         prop_assert!(v.inf() <= v.sup(), "inverted {v:?}");
         prop_assert!(v.inf() <= est + tol, "lower {} above estimate {est}", v.inf());
         prop_assert!(est - tol <= v.sup(), "upper {} below estimate {est} ({})", v.sup(), c.barrier.method);

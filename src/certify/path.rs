@@ -36,16 +36,20 @@ pub struct PathOptions {
     pub gmam_iters: usize,
     /// Steps of the normalised gradient flow per distance |y − c|.
     pub flow_steps: usize,
+    /// Tolerance of the first, coarse certification of every candidate; only candidates
+    /// whose coarse enclosure can still beat the best are refined to `rel_tol`.
+    pub coarse_rel_tol: f64,
 }
 
 impl Default for PathOptions {
     fn default() -> Self {
         PathOptions {
-            rel_tol: 2e-4,
+            rel_tol: 5e-4,
             max_subsegments: 200_000,
             gmam_points: 40,
-            gmam_iters: 600,
+            gmam_iters: 400,
             flow_steps: 400,
+            coarse_rel_tol: 1e-2,
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct CandidateBound {
     pub breakpoints: Vec<Vec<f64>>,
     /// Why the candidate is missing, or how it was built.
     pub note: String,
+    /// Wall-clock seconds spent certifying this candidate (informational).
+    pub seconds: f64,
 }
 
 /// The best certified Lemma P bound over the candidates, with the evidence to recheck it.
@@ -663,7 +669,7 @@ pub fn gmam(
         path.push(project_to_boundary(domain, &last));
         // Stop when a round (L-BFGS and reparametrisation) no longer improves the action.
         let now = act.polyline(&path);
-        if !(now < prev - 1e-7 * prev.abs()) {
+        if !(now < prev - 1e-6 * prev.abs()) {
             break;
         }
         prev = now;
@@ -739,7 +745,7 @@ fn lbfgs(
         *x = xn;
         fx = fnew;
         g = gn;
-        if improvement <= 1e-15 * fx.abs() {
+        if improvement <= 1e-12 * fx.abs() {
             return;
         }
     }
@@ -761,14 +767,17 @@ fn certify_candidate(
     start: Interval,
     verts: Vec<Vec<f64>>,
     opts: &PathOptions,
+    rel_tol: f64,
     note: String,
 ) -> CandidateBound {
+    let t0 = std::time::Instant::now();
     let fail = |why: String, verts: Vec<Vec<f64>>| CandidateBound {
         name: name.to_string(),
         value: None,
         vertices: verts,
         breakpoints: Vec::new(),
         note: why,
+        seconds: t0.elapsed().as_secs_f64(),
     };
     if verts.len() < 2 || verts[0] != c {
         return fail("the polyline does not start at c".into(), verts);
@@ -796,7 +805,7 @@ fn certify_candidate(
             verts,
         );
     }
-    let (val, bps) = enclose_polyline(ig, &verts, opts.rel_tol, opts.max_subsegments);
+    let (val, bps) = enclose_polyline(ig, &verts, rel_tol, opts.max_subsegments);
     match val {
         Some(v) => CandidateBound {
             name: name.to_string(),
@@ -804,6 +813,7 @@ fn certify_candidate(
             vertices: verts,
             breakpoints: bps,
             note,
+            seconds: t0.elapsed().as_secs_f64(),
         },
         None => CandidateBound {
             name: name.to_string(),
@@ -811,6 +821,7 @@ fn certify_candidate(
             vertices: verts,
             breakpoints: bps,
             note: "some sub-segment has no finite enclosure of the integrand (e.g. Σ(θ) not certified invertible there) within the sub-segment budget".into(),
+            seconds: t0.elapsed().as_secs_f64(),
         },
     }
 }
@@ -851,6 +862,7 @@ pub fn path_upper_bound(
         );
     };
     let mut cands: Vec<CandidateBound> = Vec::new();
+    let coarse = opts.coarse_rel_tol.max(opts.rel_tol);
     let y = push_outside(domain, exit_point);
     let Some(y) = y else {
         return none(
@@ -869,6 +881,7 @@ pub fn path_upper_bound(
         start,
         vec![c.clone(), y.clone()],
         opts,
+        coarse,
         "c → lowest boundary point".into(),
     ));
     if let Domain::Interval { lo, hi } = domain {
@@ -883,6 +896,7 @@ pub fn path_upper_bound(
             start,
             vec![c.clone(), other],
             opts,
+            coarse,
             "c → the other end point".into(),
         ));
     }
@@ -906,6 +920,7 @@ pub fn path_upper_bound(
             start,
             verts,
             opts,
+            coarse,
             format!(
                 "normalised gradient flow from the exit point, {} RK4 steps, reversed; straight piece to c",
                 flow.len() - 1
@@ -918,6 +933,7 @@ pub fn path_upper_bound(
             vertices: Vec::new(),
             breakpoints: Vec::new(),
             note: "not available: the gradient flow from the exit point did not come close to the minimiser".into(),
+            seconds: 0.0,
         });
     }
     // 3. gMAM from the better of the two (d ≥ 2; in 1-D every monotone path is a
@@ -935,7 +951,9 @@ pub fn path_upper_bound(
             })
             .map(|c| (c.vertices.clone(), c.name.clone()));
         if let Some((init, from)) = init {
+            let tg = std::time::Instant::now();
             let p = gmam(l, noise, domain, &init, opts.gmam_points, opts.gmam_iters);
+            let tg = tg.elapsed().as_secs_f64();
             let mut verts = p;
             let last = verts.pop().unwrap();
             match push_outside(domain, &last) {
@@ -951,11 +969,15 @@ pub fn path_upper_bound(
                         start,
                         verts,
                         opts,
+                        coarse,
                         format!(
                             "geometric minimum action method, {} points, initialised from the {from}",
                             opts.gmam_points
                         ),
-                    ))
+                    ));
+                    if let Some(k) = cands.last_mut() {
+                        k.seconds += tg;
+                    }
                 }
                 None => cands.push(CandidateBound {
                     name: "gMAM".into(),
@@ -963,7 +985,41 @@ pub fn path_upper_bound(
                     vertices: verts,
                     breakpoints: Vec::new(),
                     note: "the end point could not be certified outside the domain".into(),
+                    seconds: 0.0,
                 }),
+            }
+        }
+    }
+    // Refine, to `rel_tol`, the candidate with the smallest coarse midpoint (the most
+    // promising); the others keep their coarse (equally certified) bounds.
+    let promising = cands
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| k.value.map(|v| (i, v.mid())))
+        .min_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(Ordering::Equal))
+        .map(|(i, _)| i);
+    if coarse > opts.rel_tol {
+        for (i, k) in cands.iter_mut().enumerate() {
+            if Some(i) == promising {
+                let note = k.note.clone();
+                let secs = k.seconds;
+                let mut fine = certify_candidate(
+                    &k.name,
+                    l,
+                    &mut ig,
+                    domain,
+                    &c,
+                    start,
+                    k.vertices.clone(),
+                    opts,
+                    opts.rel_tol,
+                    note,
+                );
+                fine.seconds += secs;
+                // Keep the coarse result if the refinement failed (it is still certified).
+                if fine.value.is_some() {
+                    *k = fine;
+                }
             }
         }
     }
