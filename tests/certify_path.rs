@@ -169,6 +169,39 @@ fn anisotropic_quadratic_gmam_within_one_percent() {
     assert!(g.sup() <= exact * 1.01, "gMAM {} vs exact {exact}", g.sup());
 }
 
+/// Hessian-shaped noise (the state-dependent branch: verified solves per sub-segment) on
+/// L = ½λ|θ|²: Σ = (cλ + δ)I is constant in fact, so E7 gives V̄ = 2ΔL/(cλ + δ) with
+/// ΔL = λr²/2 (closed form); the path bound must be above it and within 1e-3.
+#[test]
+fn hessian_noise_quadratic_meets_e7() {
+    let text = r#"
+name = "qh"
+[landscape]
+builtin = "quadratic"
+dim = 2
+sharpness = 2.0
+[domain]
+kind = "ball"
+radius = 1.0
+[noise]
+kind = "hessian"
+scale = 0.5
+floor = 0.1
+[sgd]
+eta = 0.01
+"#;
+    let (p, c) = run(text);
+    let exact = 2.0 * (0.5 * 2.0) / (0.5 * 2.0 + 0.1);
+    let pb = path_bound(&p, &c);
+    let u = pb.upper();
+    assert!(u >= exact * (1.0 - 1e-12), "bound {u} below exact {exact}");
+    assert!(
+        u <= exact * (1.0 + 1e-3),
+        "bound {u} vs exact {exact} ({})",
+        pb.candidate
+    );
+}
+
 /// Müller–Brown: the minimiser boxes contain the published minima (to their 3 published
 /// decimals) and on a small ball the path bound is finite and above the certified lower end.
 #[test]
