@@ -274,7 +274,7 @@ impl<'a> Integrand<'a> {
         };
         let mut f = sqrt0(dd)? * sqrt0(gg)? + dg;
         if let Some(s) = scale {
-            f = f * s;
+            f *= s;
         }
         let f = f.intersection(iv(0.0, f64::INFINITY));
         (!f.is_empty() && f.sup().is_finite()).then_some(f)
@@ -350,7 +350,7 @@ pub fn enclose_polyline_fixed(
             return None;
         }
         for w in bp.windows(2) {
-            total = total + sub_contrib(ig, &verts[k], &verts[k + 1], w[0], w[1])?;
+            total += sub_contrib(ig, &verts[k], &verts[k + 1], w[0], w[1])?;
         }
     }
     Some(total)
