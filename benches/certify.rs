@@ -3,6 +3,7 @@
 //! d = 2, 10, 100 quadratics and 2-D non-quadratic landscapes.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use escapecert::certify::path::{path_upper_bound, PathOptions};
 use escapecert::certify::{bnb, certify, hj, steepness};
 use escapecert::landscape::{Landscape, Problem};
 use escapecert::spec::Spec;
@@ -113,5 +114,41 @@ fn bench_hj(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_certify, bench_sphere_bnb, bench_hj);
+/// Lemma P: time to certify the path upper bound (all candidates: straight segment,
+/// reversed gradient flow, gMAM; coarse then refined interval quadrature) on a 2-D
+/// non-quadratic landscape with constant anisotropic noise.
+const QUARTIC_CONST: &str = "name = \"qc\"\n[landscape]\nexpr = \"0.5*(2*x1^2 + 0.6*x1*x2 + 1.5*x2^2) + 0.1*x1^3 - 0.15*x1^2*x2 + 0.1*x2^3 + 0.1*(x1^4 + x2^4)\"\n[minimum]\nguess = [0.0, 0.0]\n[domain]\nkind = \"ball\"\nradius = 0.5\n[noise]\nkind = \"constant\"\ncov = [[1.0, 0.3], [0.3, 0.8]]\n[sgd]\neta = 0.01\n";
+
+fn bench_path(c: &mut Criterion) {
+    let mut g = c.benchmark_group("path_upper_bound");
+    g.sample_size(10);
+    for (name, text) in [
+        ("quartic_2d_constant_noise", QUARTIC_CONST),
+        ("muller_brown", MB),
+    ] {
+        let (s, p) = spec(text);
+        let cert = certify(&s, &p).expect("certified");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(path_upper_bound(
+                    &p.landscape,
+                    &p.noise,
+                    &cert.domain,
+                    &cert.minimizer.x,
+                    &cert.exit_point,
+                    &PathOptions::default(),
+                ))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_certify,
+    bench_sphere_bnb,
+    bench_hj,
+    bench_path
+);
 criterion_main!(benches);

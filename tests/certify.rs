@@ -696,12 +696,13 @@ eta = 0.01
         "{v:?}"
     );
     // Steepness bracket: V_lo is at least the C-loss bound 2 s⁻_lo ΔL_lo (C-quad may beat
-    // it) and V_hi = 2 s⁺_hi ΔL_hi.
+    // it); the upper end is at most 2 s⁺_hi ΔL_hi (it is the smaller of that and the
+    // Lemma P path bound).
     assert!(c.steepness.s_minus.inf() > 0.0);
     let vlo = 2.0 * c.steepness.s_minus.inf() * c.depth.inf();
     let vhi = 2.0 * c.steepness.s_plus.sup() * c.depth.sup();
     assert!(
-        v.inf() >= vlo * (1.0 - 1e-12) && v.sup() >= vhi * (1.0 - 1e-12),
+        v.inf() >= vlo * (1.0 - 1e-12) && v.sup() <= vhi * (1.0 + 1e-12),
         "{v:?} vs [{vlo}, {vhi}]"
     );
     assert!(c.barrier_discrete[0].bound.value.is_none());

@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod exit_time;
 pub mod hj;
 pub mod minimizer;
+pub mod path;
 pub mod steepness;
 
 use crate::landscape::NoiseModel;
@@ -112,6 +113,9 @@ pub struct Certified {
     pub hj: Vec<hj::HjCertificate>,
     /// Steepness enclosures s⁻(D), s⁺(D) (E9).
     pub steepness: Steepness,
+    /// The Lemma P path certificate, when it was computed (the barrier enclosure was not
+    /// already tight); `barrier`'s upper end is at most its bound.
+    pub barrier_path: Option<path::PathBound>,
     /// V̄_η(D) for discrete SGD, per learning rate of the spec.
     pub barrier_discrete: Vec<DiscreteBarrier>,
     /// Boxes processed by branch-and-bound searches.
@@ -235,7 +239,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
     proofs.push("proofs/hypothesis-h1.md".into());
 
     let noise = &problem.noise;
-    let cb = continuous_barrier(
+    let mut cb = continuous_barrier(
         l,
         &domain,
         noise,
@@ -247,6 +251,25 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         &mut proofs,
     );
     boxes += cb.boxes;
+    // Lemma P (upper bound by the certified geometric action of a path): see
+    // `path::tighten_upper`; it only ever lowers the upper end of the barrier, and says
+    // so in the method text, whose new part becomes the upper end's method.
+    let before = cb.bound.method.clone();
+    let barrier_path = path::tighten_upper(
+        &mut cb.bound,
+        l,
+        noise,
+        &domain,
+        &min.x,
+        &exit_point,
+        &mut proofs,
+    );
+    if let Some(added) = cb.bound.method.strip_prefix(&format!("{before}; ")) {
+        cb.methods.upper = match added.strip_prefix("upper end: ") {
+            Some(lemma_p) => lemma_p.to_string(),
+            None => format!("{}; {added}", cb.methods.upper),
+        };
+    }
     let barrier_discrete = spec
         .eta
         .iter()
@@ -276,6 +299,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         barrier_lower_family: cb.lower_family,
         hj: cb.hj,
         steepness: cb.steepness,
+        barrier_path,
         barrier_discrete,
         boxes,
         proofs,
