@@ -211,7 +211,7 @@ dim = 2
 guess = [-2.9, -2.9]
 [domain]
 kind = "ball"
-radius = 1.0
+radius = 0.5
 [noise]
 kind = "hessian"
 scale = 0.5
@@ -228,6 +228,10 @@ eta = 0.01
     assert!(0.0 < lo && lo <= hi && hi.is_finite(), "[{lo}, {hi}]");
     assert!(lo < v.sup(), "{lo} vs {v:?}");
     let cert = b.certificate.as_ref().unwrap();
+    eprintln!(
+        "{}\n{}\n[{lo}, {hi}] vs V̄ {v:?}",
+        b.lower_method, b.upper_method
+    );
     assert!(cert.gamma > 0.0 && cert.gamma <= 1.0 && cert.p.len() == 4);
 }
 

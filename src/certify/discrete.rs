@@ -64,8 +64,10 @@ pub const PATH_MAX_STEPS: usize = 400;
 /// Radius (relative to the domain size) of the ball around c in which boxes that fail the
 /// E11 check are put into the exceptional set instead of being split.
 pub const EXCEPTIONAL_REL_RADIUS: f64 = 1e-6;
+/// Box budget of one trial γ (at most the spec's `certify.max_boxes`).
+pub const GAMMA_RUN_BOXES: usize = 10_000;
 /// γ bisection steps after a passing γ has been found.
-pub const GAMMA_BISECTIONS: usize = 12;
+pub const GAMMA_BISECTIONS: usize = 8;
 
 /// V̄_η(D) ∈ [lo, hi] for one learning rate (see the module documentation).
 pub fn discrete_barrier(
@@ -303,7 +305,8 @@ fn hj_lower(
     };
     let mut total = 0usize;
     let run = |gamma: f64, total: &mut usize| {
-        let r = check_gamma(l, domain, noise, eta, c, &pi, &pinv, gamma, max_boxes);
+        let budget = max_boxes.min(GAMMA_RUN_BOXES);
+        let r = check_gamma(l, domain, noise, eta, c, &pi, &pinv, gamma, budget);
         *total += match &r {
             Ok((b, _, _)) => *b,
             Err((_, b)) => *b,
@@ -363,6 +366,9 @@ fn hj_lower(
             }
             if let Some((mut gp, ..)) = best {
                 for _ in 0..GAMMA_BISECTIONS {
+                    if fail_g - gp < 1e-4 * gp {
+                        break;
+                    }
                     let gm = 0.5 * (gp + fail_g);
                     match run(gm, &mut total) {
                         Ok((b, k, ne)) => {
@@ -558,7 +564,12 @@ fn check_gamma(
                 }
             }
         }
-        // Failed: near c, put the box into the exceptional set E.
+        // Failed: a certified violation at the midpoint ends this γ at once.
+        let xm: Vec<Interval> = b.iter().map(|x| point(x.mid())).collect();
+        if let Some(viol) = violated_at(l, noise, eta, c, &pg, &pginv, &xm) {
+            return Err((viol, boxes));
+        }
+        // Near c, put the box into the exceptional set E.
         if dz.sup() <= rho2 {
             let gs = gq.sup();
             if gs.is_finite() {
@@ -570,6 +581,42 @@ fn check_gamma(
         split_or("the E11 condition G(x) ≤ W(x) not certified", &mut stack)?;
     }
     Ok((boxes, k, nexc))
+}
+
+/// `Some(reason)` when the E11 condition is certified to fail at the point `x` (as a
+/// point box): M(x) = P_γ⁻¹ − ηΣ(x) not positive definite, or G(x) > W(x).
+fn violated_at(
+    l: &Landscape,
+    noise: &NoiseModel,
+    eta: f64,
+    c: &[f64],
+    pg: &[Interval],
+    pginv: &[Interval],
+    x: &[Interval],
+) -> Option<String> {
+    let d = c.len();
+    let e = point(eta);
+    let mut sig = vec![point(0.0); d * d];
+    noise.covariance(l, x, &mut sig);
+    let m: Vec<Interval> = pginv.iter().zip(&sig).map(|(a, s)| *a - e * *s).collect();
+    let at = x.iter().map(|v| v.mid()).collect::<Vec<_>>();
+    let eig = sym_eig_bounds(&m, d)?;
+    if eig.min.sup() < 0.0 {
+        return Some(format!(
+            "P_γ⁻¹ − ηΣ(x) is not positive definite at x = {at:?}"
+        ));
+    }
+    if !(eig.min.inf() > 0.0) {
+        return None;
+    }
+    let mut g = vec![point(0.0); d];
+    l.gradient(x, &mut g);
+    let z: Vec<Interval> = x.iter().zip(c).map(|(xi, &ci)| *xi - point(ci)).collect();
+    let mv: Vec<Interval> = z.iter().zip(&g).map(|(zi, gi)| *zi - e * *gi).collect();
+    let u = verified_solve(&m, &mv, d)?;
+    let gq = point(0.5) * mv.iter().zip(&u).fold(point(0.0), |a, (p, q)| a + *p * *q);
+    let w = point(0.5) * quad_form(&z, pg, d);
+    (gq.inf() > w.sup()).then(|| format!("G(x) > W(x) at x = {at:?}"))
 }
 
 /// f64 term |x₁ − x₀ + η∇L(x₀)|²_{Σ(x₀)⁻¹}/(2η) (a guide).
