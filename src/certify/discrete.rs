@@ -97,7 +97,7 @@ pub fn discrete_barrier(
     if !(eta > 0.0) {
         return none("η ≤ 0: no discrete dynamics".into());
     }
-    if (e * min.eig.min).inf() >= 2.0 || (e * min.eig.max).inf() > 2.0 {
+    if (e * min.eig.max).inf() >= 2.0 {
         return none(format!("ηλ ≥ 2 at θ* (η = {eta}, λ_max(∇²L(θ*)) ∈ [{:.6e}, {:.6e}]): the minimum is linearly unstable for discrete SGD, escape is not exponentially slow (V̄_η = 0 in the linear case, E12); no bound", min.eig.max.inf(), min.eig.max.sup()));
     }
     if !((e * min.eig.max).sup() < 2.0) {
@@ -658,6 +658,9 @@ pub fn action_enclosure(
     for x in rest {
         l.gradient(&prev, &mut g);
         noise.covariance(l, &prev, &mut sig);
+        if !sym_eig_bounds(&sig, d).is_some_and(|e| e.min.inf() > 0.0) {
+            return None;
+        }
         let v: Vec<Interval> = (0..d).map(|i| point(x[i]) - prev[i] + e * g[i]).collect();
         let u = verified_solve(&sig, &v, d)?;
         let q = v.iter().zip(&u).fold(point(0.0), |a, (p, q)| a + *p * *q);
