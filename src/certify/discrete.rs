@@ -461,6 +461,37 @@ fn check_gamma(
     let mut sig = vec![point(0.0); d * d];
     let mut hh = vec![point(0.0); d * d];
     let const_noise = noise.is_constant();
+    // Quick rejection on a grid of sample points of D̄ (d ≤ 3) before the search.
+    if d <= 3 {
+        let per = if d == 1 { 33 } else { 9 };
+        let mut idx = vec![0usize; d];
+        loop {
+            let x: Vec<Interval> = bbox
+                .iter()
+                .zip(&idx)
+                .map(|(bi, &i)| point(bi.inf() + bi.wid() * i as f64 / (per - 1) as f64))
+                .collect();
+            let dx = dist2(&x, c);
+            let inside = r2.is_none_or(|r2| dx.sup() <= r2);
+            if inside && dx.inf() > rho2 {
+                if let Some(viol) = violated_at(l, noise, eta, c, &pg, &pginv, &x) {
+                    return Err((viol, 0));
+                }
+            }
+            let mut k = 0;
+            while k < d {
+                idx[k] += 1;
+                if idx[k] < per {
+                    break;
+                }
+                idx[k] = 0;
+                k += 1;
+            }
+            if k == d {
+                break;
+            }
+        }
+    }
     let mut stack = vec![bbox];
     let mut boxes = 0usize;
     let mut k = f64::NEG_INFINITY;
@@ -564,10 +595,13 @@ fn check_gamma(
                 }
             }
         }
-        // Failed: a certified violation at the midpoint ends this γ at once.
+        // Failed: a certified violation at the midpoint (outside the exceptional ball,
+        // where the condition must fail when ∇L(c) ≠ 0) ends this γ at once.
         let xm: Vec<Interval> = b.iter().map(|x| point(x.mid())).collect();
-        if let Some(viol) = violated_at(l, noise, eta, c, &pg, &pginv, &xm) {
-            return Err((viol, boxes));
+        if dist2(&xm, c).inf() > rho2 {
+            if let Some(viol) = violated_at(l, noise, eta, c, &pg, &pginv, &xm) {
+                return Err((viol, boxes));
+            }
         }
         // Near c, put the box into the exceptional set E.
         if dz.sup() <= rho2 {
