@@ -131,7 +131,7 @@ pub fn discrete_barrier(
     // The exact linear cases.
     let exact = linear_exact(l, domain, min, noise, eta);
     let (mut lo, mut lm) = match lo_hj {
-        Some(v) => (v, lower_method),
+        Some(v) => (v.max(0.0), lower_method),
         None => (0.0, format!("{lower_method}; trivial lower bound S_η ≥ 0")),
     };
     let (mut hi, mut um) = match hi_path {
@@ -394,6 +394,12 @@ fn hj_lower(
     let corr = wx.max(k).max(0.0);
     // inf over the complement of D of W.
     let winf = match domain {
+        Domain::Ball { center, .. } if center.as_slice() != c => {
+            return Err((
+                "the ball is not centred at the midpoint c of the minimiser box".into(),
+                total,
+            ));
+        }
         Domain::Ball { radius, .. } => {
             let Some(e) = sym_eig_bounds(&pi, d) else {
                 return Err(("λ_min(P) could not be enclosed".into(), total));
