@@ -467,6 +467,17 @@ fn check_gamma(
     let mut sig = vec![point(0.0); d * d];
     let mut hh = vec![point(0.0); d * d];
     let const_noise = noise.is_constant();
+    // A constant Σ is checked once.
+    if const_noise {
+        let mut s0 = vec![point(0.0); d * d];
+        noise.covariance(l, &bbox, &mut s0);
+        if !sym_eig_bounds(&s0, d).is_some_and(|e| e.min.inf() > 0.0) {
+            return Err((
+                "the constant Σ is not certified positive definite".into(),
+                0,
+            ));
+        }
+    }
     // Quick rejection on a grid of sample points of D̄ (d ≤ 3) before the search.
     if d <= 3 {
         let per = if d == 1 { 33 } else { 9 };
@@ -537,7 +548,7 @@ fn check_gamma(
             }
         };
         noise.covariance(l, &b, &mut sig);
-        if !const_noise || boxes == 1 {
+        if !const_noise {
             match sym_eig_bounds(&sig, d) {
                 Some(s) if s.min.inf() > 0.0 => {}
                 _ => {
