@@ -135,10 +135,15 @@ fn tilted_double_well_matches_closed_forms() {
     let v = c.barrier.value.expect("isotropic barrier is certified");
     assert_encloses("V̄ = 2ΔL/σ²", v, r(DW_BARRIER_SIGMA1), 1e-8);
     hypotheses_hold(&c);
-    // No discrete certificate for a non-quadratic landscape in this version, and it says so.
+    // The discrete barrier of a non-quadratic landscape: an enclosure (E11 / E10,
+    // tests/certify_discrete.rs), not above the continuous upper end at this η.
     assert_eq!(c.barrier_discrete.len(), 1);
     assert_eq!(c.barrier_discrete[0].eta, 0.3);
-    assert!(c.barrier_discrete[0].bound.value.is_none());
+    let db = c.barrier_discrete[0]
+        .bound
+        .value
+        .expect("discrete enclosure");
+    assert!(db.inf() <= db.sup() && db.inf() < v.sup());
     assert!(!c.barrier_discrete[0].bound.method.is_empty());
 }
 
@@ -705,7 +710,11 @@ eta = 0.01
         v.inf() >= vlo * (1.0 - 1e-12) && v.sup() <= vhi * (1.0 + 1e-12),
         "{v:?} vs [{vlo}, {vhi}]"
     );
-    assert!(c.barrier_discrete[0].bound.value.is_none());
+    let db = c.barrier_discrete[0]
+        .bound
+        .value
+        .expect("discrete enclosure");
+    assert!(db.inf() <= db.sup());
 }
 
 /// The Müller–Brown potential (built-in): the certified minimiser boxes lie within the

@@ -147,6 +147,17 @@ fn check_report(rep: &Report, code: Option<i32>) {
             );
         }
         assert!(!b.method.is_empty());
+        assert!(!b.lower_method.is_empty() && !b.upper_method.is_empty());
+        if let (Some(lo), Some(hi)) = (b.lower_e11, b.upper_e10) {
+            assert!(lo <= hi, "η = {}: E11 {lo} > E10 {hi}", b.eta);
+        }
+        if let Some(cert) = &b.certificate {
+            assert!(cert.gamma > 0.0 && cert.gamma <= 1.0);
+            assert_eq!(cert.p.len(), cert.center.len() * cert.center.len());
+        }
+        for x in b.path.iter().flatten() {
+            assert_eq!(x.len(), c.minimizer.lo.len());
+        }
     }
     assert_eq!(
         c.hypotheses.keys().collect::<Vec<_>>(),
@@ -431,8 +442,8 @@ fn same_seed_same_bytes_across_thread_counts() {
     );
 }
 
-/// The tilted double well (expression landscape, no discrete certificate): the T1 claim
-/// compares against the certified barrier, and T2 (if simulated) has no certified side.
+/// The tilted double well (expression landscape): the T1 claim compares against the
+/// certified barrier; T2 at ηλ ≥ 2 has no certified side.
 #[test]
 fn expression_landscape_report_reads_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -468,12 +479,13 @@ dynamics = ["continuous", "discrete"]
         .parse()
         .unwrap();
     assert!(b.lo <= want && want <= b.hi);
-    assert!(rep
-        .certified
-        .barrier_discrete
-        .iter()
-        .all(|d| d.barrier.is_none()));
-    for c in rep.claims.iter().filter(|c| c.id.starts_with("T2")) {
+    // η = 1: ηλ ≥ 2 at θ*, no bound; η = 0.7: an enclosure (E10 path; the E11 quadratic
+    // certificate needs the gradient map to contract, which fails near x = −2 at this η).
+    let d = &rep.certified.barrier_discrete;
+    assert!(d[0].barrier.is_none() && d[0].method.contains("ηλ ≥ 2"));
+    let b07 = d[1].barrier.as_ref().expect("η = 0.7 enclosure");
+    assert!(b07.lo <= b07.hi && b07.hi.is_finite() && d[1].upper_e10.is_some());
+    for c in rep.claims.iter().filter(|c| c.id.starts_with("T2 (η = 1)")) {
         assert!(c.certified.is_none());
         assert_ne!(
             c.verdict, "PASS",

@@ -4,6 +4,7 @@
 
 pub mod bnb;
 pub mod boxdomain;
+pub mod discrete;
 pub mod evidence;
 pub mod exit_time;
 pub mod hj;
@@ -17,6 +18,7 @@ use crate::num::imat::verified_solve;
 use crate::num::imat::{approx_extreme_eigvecs, sym_eig_bounds};
 use crate::num::{iv, point};
 use crate::spec::{DomainSpec, Spec};
+pub use discrete::{DiscreteBarrier, HjCertificate};
 use evidence::{
     fv, DepthEvidence, Evidence, H1Evidence, InwardEvidence, KrawczykEvidence, SpectrumEvidence,
     TaylorEvidence, TreeRecorder, F,
@@ -75,13 +77,6 @@ pub struct BarrierMethods {
     pub lower: String,
     /// The upper end V_hi.
     pub upper: String,
-}
-
-/// The discrete barrier for one learning rate.
-#[derive(Clone, Debug)]
-pub struct DiscreteBarrier {
-    pub eta: f64,
-    pub bound: Bound,
 }
 
 /// Everything the certify stage proves about a problem.
@@ -273,13 +268,22 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
     let barrier_discrete = spec
         .eta
         .iter()
-        .map(|&eta| DiscreteBarrier {
-            eta,
-            bound: discrete_barrier(l, &domain, &min, noise, eta),
+        .map(|&eta| {
+            discrete::discrete_barrier(l, &domain, &min, noise, eta, spec.max_boxes, &exit_point)
         })
         .collect::<Vec<_>>();
-    if barrier_discrete.iter().any(|b| b.bound.value.is_some()) {
+    boxes += barrier_discrete.iter().map(|b| b.boxes).sum::<usize>();
+    if barrier_discrete
+        .iter()
+        .any(|b| b.bound.method.contains("proofs/linear-discrete-barrier.md"))
+    {
         proofs.push("proofs/linear-discrete-barrier.md".into());
+    }
+    if barrier_discrete.iter().any(|b| b.hj_lower.is_some()) {
+        proofs.push("proofs/discrete-hj-certificate.md".into());
+    }
+    if barrier_discrete.iter().any(|b| b.action_upper.is_some()) {
+        proofs.push("proofs/discrete-action-upper-bound.md".into());
     }
     let sharpness = min.eig.max;
     let lambda_min = min.eig.min;
@@ -1003,52 +1007,3 @@ fn continuous_barrier(
 
 /// Largest dimension for the dense Lyapunov/Stein solve (d² unknowns).
 pub const LINEAR_MAX_DIM: usize = 12;
-
-/// V̄_η for the linear case (quadratic built-in, isotropic noise, domain centred at θ* = 0):
-/// V̄_η = min_{y ∉ D} ½ yᵀ C_η⁻¹ y with C_η⁻¹ = H(2I − ηH)/σ² (proofs/linear-discrete-barrier.md).
-fn discrete_barrier(
-    l: &Landscape,
-    domain: &Domain,
-    min: &Minimizer,
-    noise: &NoiseModel,
-    eta: f64,
-) -> Bound {
-    let unavailable = |why: &str| Bound {
-        value: None,
-        method: why.to_string(),
-    };
-    let Some(sigma) = noise.isotropic_sigma() else {
-        return match linear_barrier(l, domain, noise, min, Some(eta)) {
-            Some(Ok(v)) => Bound {
-                value: Some(v),
-                method: "E10–E12, linear case with constant Σ: V̄_η = r²/(2λ_max(C_η)), C_η = ACAᵀ + ηΣ by a verified solve (proofs/linear-discrete-barrier.md)".into(),
-            },
-            Some(Err(why)) => unavailable(&format!("linear case not certified: {why}")),
-            None => unavailable("not available for this landscape and noise in this version: needs the discrete Hamilton–Jacobi certificate (THEORY E11)"),
-        };
-    };
-    let Landscape::Quadratic { .. } = l else {
-        return unavailable("not available for this landscape in this version: needs the discrete Hamilton–Jacobi certificate (THEORY E11)");
-    };
-    let lmin = min.eig.min;
-    let lmax = min.eig.max;
-    let e = point(eta);
-    if !((e * lmax).sup() < 2.0) {
-        return unavailable("ηλ_max ≥ 2 is not excluded: the minimum may be linearly unstable for discrete SGD, no exponential escape (E12)");
-    }
-    // f(λ) = λ(2 − ηλ) is concave, so its minimum over the spectrum is at λ_min or λ_max.
-    let f = |lam: Interval| lam * (point(2.0) - e * lam);
-    let fmin = f(lmin).min(f(lmax));
-    let s2 = point(sigma).sqr();
-    let r2 = match domain {
-        Domain::Ball { center, radius } if center.iter().all(|&v| v == 0.0) => point(*radius).sqr(),
-        Domain::Interval { lo, hi } => point(*lo).sqr().min(point(*hi).sqr()),
-        Domain::Box { .. } => return unavailable("not available for box domains"),
-        _ => return unavailable("the ball is not centred exactly at θ* = 0"),
-    };
-    let v = r2 * fmin / (point(2.0) * s2);
-    Bound {
-        value: Some(v),
-        method: "E12 (linear case): V̄_η = min_{y∉D} ½ yᵀH(2I − ηH)y/σ² (proofs/linear-discrete-barrier.md)".into(),
-    }
-}

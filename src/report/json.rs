@@ -88,6 +88,49 @@ pub struct DiscreteBarrier {
     /// `null` when no certificate is available; `method` says why.
     pub barrier: Option<Bounds>,
     pub method: String,
+    /// How the lower end was obtained (E11 certificate, E12 closed form, or trivial 0).
+    #[serde(default)]
+    pub lower_method: String,
+    /// How the upper end was obtained (E10 path action, E12 closed form), or why missing.
+    #[serde(default)]
+    pub upper_method: String,
+    /// The E11 lower bound alone, `null` when the certificate was not found.
+    #[serde(default, with = "serde_f64_opt")]
+    pub lower_e11: Option<f64>,
+    /// The E10 upper bound alone, `null` when no path was certified.
+    #[serde(default, with = "serde_f64_opt")]
+    pub upper_e10: Option<f64>,
+    /// The E11 certificate W = γ·½(x − c)ᵀP(x − c), `null` when not found.
+    #[serde(default)]
+    pub certificate: Option<DiscreteCertificate>,
+    /// The vertices x_1, …, x_n of the certified path (x_0 = θ* ∈ the minimiser box).
+    #[serde(default)]
+    pub path: Option<Vec<Vec<f64>>>,
+}
+
+/// Parameters of the discrete HJ certificate (THEORY E11, proofs/discrete-hj-certificate.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiscreteCertificate {
+    pub gamma: f64,
+    /// P, row-major d×d.
+    pub p: Vec<f64>,
+    /// The centre c (midpoint of the minimiser box).
+    pub center: Vec<f64>,
+    /// max(sup_X W, sup_E G), subtracted from inf_{y∉D} W.
+    pub correction: f64,
+    pub boxes: usize,
+    pub exceptional_boxes: usize,
+}
+
+/// `Option<f64>` as a number or `null` (finite values only are produced).
+mod serde_f64_opt {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        v.filter(|x| x.is_finite()).serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Option::<f64>::deserialize(d)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -292,6 +292,33 @@ pub fn render_markdown(r: &Report) -> String {
             b.method
         );
     }
+    let with_detail: Vec<_> = ce
+        .barrier_discrete
+        .iter()
+        .filter(|b| b.certificate.is_some() || b.path.is_some())
+        .collect();
+    if !with_detail.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nDiscrete barrier certificates (THEORY E10, E11; all parameters in report.json):\n"
+        );
+        for b in with_detail {
+            let cert = b
+                .certificate
+                .as_ref()
+                .map_or("no E11 certificate".into(), |c| {
+                    format!("E11 γ = {:e}, P = {:?}", c.gamma, c.p)
+                });
+            let path = b.path.as_ref().map_or("no E10 path".into(), |p| {
+                format!(
+                    "E10 path of {} steps ending at {:?}",
+                    p.len(),
+                    p.last().cloned().unwrap_or_default()
+                )
+            });
+            let _ = writeln!(s, "- η = {}: {cert}; {path}", b.eta);
+        }
+    }
     let _ = writeln!(s, "\nHypotheses (THEORY §3):\n");
     for (name, holds) in &ce.hypotheses {
         let detail = ce.hypotheses_detail.get(name).cloned().unwrap_or_default();

@@ -138,6 +138,19 @@ pub fn build(
                     eta: b.eta,
                     barrier: b.bound.value.map(bounds),
                     method: b.bound.method.clone(),
+                    lower_method: b.lower_method.clone(),
+                    upper_method: b.upper_method.clone(),
+                    lower_e11: b.hj_lower,
+                    upper_e10: b.action_upper,
+                    certificate: b.certificate.as_ref().map(|c| json::DiscreteCertificate {
+                        gamma: c.gamma,
+                        p: c.p.clone(),
+                        center: c.center.clone(),
+                        correction: c.correction,
+                        boxes: c.boxes,
+                        exceptional_boxes: c.exceptional_boxes,
+                    }),
+                    path: b.path.clone(),
                 })
                 .collect(),
             hypotheses: cert
