@@ -6,7 +6,8 @@ use crate::landscape::Problem;
 use crate::landscape::{Domain, Landscape, QuadraticHessian};
 use crate::report::{self, json, ReportError};
 use crate::simulate::{
-    simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig, SimError, SimResult,
+    simulate_minibatch, simulate_with_progress, trajectory_rng, Dynamics, Noise, SimConfig,
+    SimError, SimResult,
 };
 use crate::spec::defaults;
 use crate::spec::{DynamicsSpec, Spec, SpecError};
@@ -141,7 +142,13 @@ struct PointPlan {
 /// Runs the whole verification and returns report.json's content.
 pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
     let (problem, cert) = certify_spec(spec)?;
-    if problem.noise.isotropic_sigma().is_none() {
+    // Minibatch SGD (E2) draws its noise from the data; the Gaussian dynamics need σ.
+    let gaussian = spec
+        .monte_carlo
+        .dynamics
+        .iter()
+        .any(|d| *d != DynamicsSpec::Minibatch);
+    if gaussian && problem.noise.isotropic_sigma().is_none() {
         return Err(RunError::Input {
             file: spec.file.clone(),
             key: "noise.kind".into(),
@@ -179,6 +186,7 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
                         dynamics: match dynamics {
                             DynamicsSpec::Continuous => Dynamics::Continuous,
                             DynamicsSpec::Discrete => Dynamics::Discrete,
+                            DynamicsSpec::Minibatch => Dynamics::Minibatch,
                         },
                         eta,
                         batch,
@@ -210,17 +218,28 @@ fn run_point(
     opts: &Options,
 ) -> Result<SweepPoint, RunError> {
     let mc = &spec.monte_carlo;
-    let Some(sigma) = problem.noise.isotropic_sigma() else {
-        unreachable!("checked in verify")
-    };
-    let noise = Noise::Isotropic { sigma };
+    // `None` only for minibatch points (checked in verify), which take no Gaussian noise.
+    let noise = problem
+        .noise
+        .isotropic_sigma()
+        .map(|sigma| Noise::Isotropic { sigma });
     let name = format!("{:?}", p.dynamics).to_lowercase();
     let simulate_cfg = |cfg: &SimConfig, label: String, level: f64| -> Result<_, RunError> {
         let progress = Progress::new(cfg.trials as u64, label, opts.quiet);
         let t0 = Instant::now();
-        let result = simulate_with_progress(&problem.landscape, &cert.domain, &noise, cfg, &|n| {
-            progress.update(n)
-        })
+        let result = match &noise {
+            _ if cfg.dynamics == Dynamics::Minibatch => {
+                simulate_minibatch(&problem.landscape, &cert.domain, cfg, &|n| {
+                    progress.update(n)
+                })
+            }
+            Some(noise) => {
+                simulate_with_progress(&problem.landscape, &cert.domain, noise, cfg, &|n| {
+                    progress.update(n)
+                })
+            }
+            None => unreachable!("checked in verify"),
+        }
         .map_err(|source| RunError::Simulate {
             file: spec.file.clone(),
             source,
@@ -296,9 +315,10 @@ fn run_point(
         }
     };
     let statistics = point_statistics(&result, mc.confidence, seed);
-    let exact = (p.dynamics == Dynamics::Continuous)
-        .then(|| exact_mean(problem, cert, p, sigma))
-        .flatten();
+    let exact = match (p.dynamics, problem.noise.isotropic_sigma()) {
+        (Dynamics::Continuous, Some(sigma)) => exact_mean(problem, cert, p, sigma),
+        _ => None,
+    };
     if !opts.quiet {
         eprintln!(
             "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",
