@@ -487,6 +487,13 @@ fn noise_spectrum(l: &Landscape, noise: &NoiseModel, domain: &Domain) -> Option<
         let e = eig(&bbox)?;
         return Some((e.min.inf(), e.max.sup()));
     }
+    // The per-example covariance of a data loss costs O(N d²) per box, and bisection
+    // cannot cover a box of dimension d > BNB_MAX_DIM finely anyway: one box there.
+    let budget = if matches!(noise, NoiseModel::Data) && d > BNB_MAX_DIM {
+        1
+    } else {
+        NOISE_MAX_BOXES
+    };
     let mut stack = vec![bbox];
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut boxes = 0usize;
@@ -499,7 +506,7 @@ fn noise_spectrum(l: &Landscape, noise: &NoiseModel, domain: &Domain) -> Option<
         boxes += 1;
         let e = eig(&b);
         let ok = e.is_some_and(|e| e.min.inf() > 0.0);
-        if !ok && boxes + stack.len() < NOISE_MAX_BOXES {
+        if !ok && boxes + stack.len() < budget {
             let (b1, b2) = bnb::bisect(&b);
             stack.push(b1);
             stack.push(b2);
