@@ -188,7 +188,7 @@ proptest! {
 
 fn spec_text(landscape: &str, radius: f64, extra: &str) -> String {
     format!(
-        "name = \"t\"\n[landscape]\nkind = \"data\"\n{landscape}\n[domain]\nkind = \"ball\"\nradius = {radius}\n[noise]\nkind = \"data\"\n[sgd]\neta = 0.1\nbatch = [2]\n[monte_carlo]\ntrials = 16\nmax_steps = 2000\n{extra}"
+        "name = \"t\"\n[landscape]\nkind = \"data\"\n{landscape}\n[domain]\nkind = \"ball\"\nradius = {radius}\n[noise]\nkind = \"data\"\n[sgd]\neta = 0.1\nbatch = [2]\n[monte_carlo]\ntrials = 16\nmax_steps = 2000\n{extra}[certify]\nmax_boxes = 2000\n"
     )
 }
 
