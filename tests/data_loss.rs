@@ -382,3 +382,21 @@ fn verify_runs_minibatch_points() {
     assert!(text.contains("\"minibatch\""));
     assert!(text.contains("T2 minibatch"));
 }
+
+/// `rows = n` keeps n rows of the shipped data set, reproducibly.
+#[test]
+fn rows_subsample_the_data_set() {
+    let s = spec(
+        "model = \"linear\"\ndataset = \"winequality\"\nrows = 100",
+        0.5,
+        "",
+    );
+    let a = Problem::from_spec(&s).unwrap();
+    let b = Problem::from_spec(&s).unwrap();
+    let (Landscape::Data(da), Landscape::Data(db)) = (&a.landscape, &b.landscape) else {
+        panic!()
+    };
+    assert_eq!((da.n, da.p), (100, 11));
+    assert!(da.source.contains("100 of 1599 rows"));
+    assert_eq!(format!("{da:?}"), format!("{db:?}"));
+}

@@ -148,6 +148,9 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         "proofs/interval-derivatives.md".to_string(),
         "proofs/elementary-enclosures.md".to_string(),
     ];
+    if let Landscape::Data(_) = l {
+        proofs.push("proofs/data-loss-enclosures.md".into());
+    }
     let lstar = l.value(x);
     let mut boxes = 0usize;
 
