@@ -126,11 +126,7 @@ impl Dataset {
         match s {
             Shipped::WineQuality => {
                 let ds = linfa_datasets::winequality();
-                let names = ds
-                    .feature_names()
-                    .into_iter()
-                    .map(|n| n.to_string())
-                    .collect();
+                let names = ds.feature_names().iter().map(|n| n.to_string()).collect();
                 Dataset {
                     source: "winequality (red wine quality, Cortez et al. 2009, via linfa-datasets 0.8.1)".into(),
                     feature_names: names,
@@ -141,11 +137,7 @@ impl Dataset {
             }
             Shipped::Diabetes => {
                 let ds = linfa_datasets::diabetes();
-                let names = ds
-                    .feature_names()
-                    .into_iter()
-                    .map(|n| n.to_string())
-                    .collect();
+                let names = ds.feature_names().iter().map(|n| n.to_string()).collect();
                 Dataset {
                     source: "diabetes (Efron et al. 2004, via linfa-datasets 0.8.1)".into(),
                     feature_names: names,
