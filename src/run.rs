@@ -186,6 +186,7 @@ fn sweep_plan(spec: &Spec, cert: &Certified) -> Result<Vec<PointPlan>, RunError>
                         dynamics: match dynamics {
                             DynamicsSpec::Continuous => Dynamics::Continuous,
                             DynamicsSpec::Discrete => Dynamics::Discrete,
+                            DynamicsSpec::Minibatch => Dynamics::Minibatch,
                         },
                         eta,
                         batch,

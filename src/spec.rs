@@ -66,6 +66,16 @@ struct RawSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLandscape {
+    kind: Option<String>,
+    model: Option<String>,
+    hidden: Option<i64>,
+    data: Option<String>,
+    dataset: Option<String>,
+    target: Option<String>,
+    threshold: Option<f64>,
+    l2: Option<f64>,
+    standardize: Option<bool>,
+    rows: Option<i64>,
     expr: Option<String>,
     builtin: Option<String>,
     dim: Option<i64>,
@@ -141,6 +151,26 @@ pub enum LandscapeSpec {
     StyblinskiTang { dim: usize },
     /// The Müller–Brown potential in 2-D (Müller & Brown 1979).
     MullerBrown,
+    /// A data loss (`kind = "data"`).
+    Data(DataSpec),
+}
+
+/// `[landscape] kind = "data"`: a model, a data set and how to prepare it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataSpec {
+    pub model: crate::landscape::Model,
+    /// A CSV file (resolved against the spec file's folder) or a shipped data set.
+    pub source: crate::landscape::DataSource,
+    /// The target column of a CSV file (default: the last column).
+    pub target: Option<String>,
+    /// Logistic only: targets above it become 1, the others 0.
+    pub threshold: Option<f64>,
+    /// Weight decay λ ≥ 0 (default [`defaults::L2`]).
+    pub l2: f64,
+    /// Standardise features (and the regression target), default true.
+    pub standardize: bool,
+    /// Keep a reproducible uniformly random subset of this many rows.
+    pub rows: Option<usize>,
 }
 
 /// The domain D.
@@ -164,6 +194,8 @@ pub enum NoiseSpec {
     Constant { cov: Vec<Vec<f64>> },
     /// Hessian-shaped, state-dependent: Σ(θ) = scale·∇²L(θ) + floor·I.
     Hessian { scale: f64, floor: f64 },
+    /// The empirical per-example gradient covariance of a data loss.
+    Data,
 }
 
 /// A dynamics to simulate.
@@ -173,6 +205,8 @@ pub enum DynamicsSpec {
     Continuous,
     /// Discrete Gaussian SGD (THEORY E1).
     Discrete,
+    /// Minibatch SGD on a data loss (THEORY E2).
+    Minibatch,
 }
 
 /// Monte Carlo settings.
@@ -225,6 +259,10 @@ pub mod defaults {
     pub const DT: f64 = 1e-3;
     pub const BATCH: u32 = 1;
     pub const MAX_BOXES: usize = 200_000;
+    /// `[landscape] kind = "data"`: weight decay λ.
+    pub const L2: f64 = 0.01;
+    /// `[landscape] model = "mlp"`: hidden units.
+    pub const HIDDEN: usize = 4;
     /// Largest dimension accepted.
     pub const MAX_DIM: usize = 10_000;
     /// Largest number of trials per sweep point accepted.
@@ -375,6 +413,142 @@ fn key_for_error(text: &str, offset: usize, message: &str) -> String {
     join(&table, &key)
 }
 
+/// The keys of `[landscape] kind = "data"`.
+fn resolve_data(f: &Path, l: &RawLandscape) -> Result<DataSpec, SpecError> {
+    use crate::landscape::{DataSource, Model, Shipped};
+    for (k, present) in [
+        ("expr", l.expr.is_some()),
+        ("builtin", l.builtin.is_some()),
+        ("dim", l.dim.is_some()),
+        ("sharpness", l.sharpness.is_some()),
+        ("hessian", l.hessian.is_some()),
+    ] {
+        if present {
+            return Err(SpecError::new(
+                f,
+                &format!("landscape.{k}"),
+                "does not belong to kind = \"data\" (the dimension follows from the model and the data)",
+            ));
+        }
+    }
+    let model = match l.model.as_deref() {
+        None => {
+            return Err(SpecError::new(
+                f,
+                "landscape.model",
+                "is required for kind = \"data\": \"linear\", \"logistic\" or \"mlp\"",
+            ))
+        }
+        Some("linear") => Model::Linear,
+        Some("logistic") => Model::Logistic,
+        Some("mlp") => Model::Mlp {
+            hidden: match l.hidden {
+                Some(h) => count(f, "landscape.hidden", h, 1024)? as usize,
+                None => defaults::HIDDEN,
+            },
+        },
+        Some(other) => {
+            return Err(SpecError::new(
+                f,
+                "landscape.model",
+                format!("unknown model `{other}`; expected \"linear\", \"logistic\" or \"mlp\""),
+            ))
+        }
+    };
+    if l.hidden.is_some() && !matches!(model, Model::Mlp { .. }) {
+        return Err(SpecError::new(
+            f,
+            "landscape.hidden",
+            "belongs to model = \"mlp\"",
+        ));
+    }
+    if l.threshold.is_some() && model != Model::Logistic {
+        return Err(SpecError::new(
+            f,
+            "landscape.threshold",
+            "belongs to model = \"logistic\"",
+        ));
+    }
+    let source = match (&l.data, &l.dataset) {
+        (Some(_), Some(_)) => {
+            return Err(SpecError::new(
+                f,
+                "landscape",
+                "give either `data` (a CSV file) or `dataset` (a shipped data set), not both",
+            ))
+        }
+        (None, None) => {
+            return Err(SpecError::new(
+                f,
+                "landscape.data",
+                format!(
+                    "kind = \"data\" needs `data` (a CSV file) or `dataset` ({})",
+                    Shipped::NAMES
+                ),
+            ))
+        }
+        (Some(path), None) => {
+            if path.trim().is_empty() {
+                return Err(SpecError::new(f, "landscape.data", "must not be empty"));
+            }
+            let p = Path::new(path);
+            let dir = f.parent().unwrap_or(Path::new(""));
+            DataSource::Csv(if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                dir.join(p)
+            })
+        }
+        (None, Some(name)) => {
+            if l.target.is_some() {
+                return Err(SpecError::new(
+                    f,
+                    "landscape.target",
+                    "belongs to `data` (a CSV file); a shipped data set has a fixed target",
+                ));
+            }
+            DataSource::Shipped(Shipped::from_name(name).ok_or_else(|| {
+                SpecError::new(
+                    f,
+                    "landscape.dataset",
+                    format!("unknown data set `{name}`; expected {}", Shipped::NAMES),
+                )
+            })?)
+        }
+    };
+    let l2 = match l.l2 {
+        Some(v) => {
+            let v = finite(f, "landscape.l2", v)?;
+            if v < 0.0 {
+                return Err(SpecError::new(
+                    f,
+                    "landscape.l2",
+                    format!("must be ≥ 0, got {v}"),
+                ));
+            }
+            v
+        }
+        None => defaults::L2,
+    };
+    let threshold = match l.threshold {
+        Some(v) => Some(finite(f, "landscape.threshold", v)?),
+        None => None,
+    };
+    let rows = match l.rows {
+        Some(r) => Some(count(f, "landscape.rows", r, usize::MAX as u64 / 2)? as usize),
+        None => None,
+    };
+    Ok(DataSpec {
+        model,
+        source,
+        target: l.target.clone(),
+        threshold,
+        l2,
+        standardize: l.standardize.unwrap_or(true),
+        rows,
+    })
+}
+
 impl Spec {
     /// Reads and validates a spec file.
     pub fn from_file(path: &Path) -> Result<Spec, SpecError> {
@@ -412,7 +586,40 @@ impl Spec {
             None => None,
         };
         let l = &raw.landscape;
-        let landscape = match (&l.expr, &l.builtin) {
+        let data_keys = [
+            ("model", l.model.is_some()),
+            ("hidden", l.hidden.is_some()),
+            ("data", l.data.is_some()),
+            ("dataset", l.dataset.is_some()),
+            ("target", l.target.is_some()),
+            ("threshold", l.threshold.is_some()),
+            ("l2", l.l2.is_some()),
+            ("standardize", l.standardize.is_some()),
+            ("rows", l.rows.is_some()),
+        ];
+        match l.kind.as_deref() {
+            Some("data") => {}
+            Some(other) => {
+                return Err(SpecError::new(
+                    f,
+                    "landscape.kind",
+                    format!("unknown kind `{other}`; expected \"data\" (expressions and built-ins are given by `expr` or `builtin` alone)"),
+                ))
+            }
+            None => {
+                if let Some((k, _)) = data_keys.iter().find(|(_, present)| *present) {
+                    return Err(SpecError::new(
+                        f,
+                        &format!("landscape.{k}"),
+                        "belongs to kind = \"data\"",
+                    ));
+                }
+            }
+        }
+        let landscape = if l.kind.is_some() {
+            LandscapeSpec::Data(resolve_data(f, l)?)
+        } else {
+            match (&l.expr, &l.builtin) {
             (Some(_), Some(_)) => {
                 return Err(SpecError::new(
                     f,
@@ -538,6 +745,7 @@ impl Spec {
                     ))
                 }
             },
+        }
         };
         let guess = match raw.minimum {
             Some(m) => {
@@ -723,12 +931,23 @@ impl Spec {
                 }
                 NoiseSpec::Hessian { scale, floor }
             }
+            "data" => {
+                only(&[], "data")?;
+                if !matches!(landscape, LandscapeSpec::Data(_)) {
+                    return Err(SpecError::new(
+                        f,
+                        "noise.kind",
+                        "kind = \"data\" (the per-example gradient covariance) needs a data loss: [landscape] kind = \"data\"",
+                    ));
+                }
+                NoiseSpec::Data
+            }
             other => {
                 return Err(SpecError::new(
                     f,
                     "noise.kind",
                     format!(
-                    "unknown kind `{other}`; expected \"isotropic\", \"constant\" or \"hessian\""
+                    "unknown kind `{other}`; expected \"isotropic\", \"constant\", \"hessian\" or \"data\""
                 ),
                 ))
             }
@@ -867,11 +1086,28 @@ impl Spec {
                     let d = match s.as_str() {
                         "continuous" => DynamicsSpec::Continuous,
                         "discrete" => DynamicsSpec::Discrete,
+                        "minibatch" => {
+                            if !matches!(landscape, LandscapeSpec::Data(_)) {
+                                return Err(SpecError::new(
+                                    f,
+                                    &format!("monte_carlo.dynamics[{i}]"),
+                                    "\"minibatch\" (THEORY E2) samples examples of a data loss: it needs [landscape] kind = \"data\"",
+                                ));
+                            }
+                            if noise != NoiseSpec::Data {
+                                return Err(SpecError::new(
+                                    f,
+                                    &format!("monte_carlo.dynamics[{i}]"),
+                                    "\"minibatch\" draws its noise from the data; set [noise] kind = \"data\" so that the certified side describes that noise",
+                                ));
+                            }
+                            DynamicsSpec::Minibatch
+                        }
                         other => {
                             return Err(SpecError::new(
                                 f,
                                 &format!("monte_carlo.dynamics[{i}]"),
-                                format!("unknown dynamics `{other}`; expected \"continuous\" or \"discrete\""),
+                                format!("unknown dynamics `{other}`; expected \"continuous\", \"discrete\" or \"minibatch\""),
                             ))
                         }
                     };
@@ -881,6 +1117,10 @@ impl Spec {
                 }
                 out
             }
+            // A data loss with its own noise: minibatch SGD (the Gaussian models of the
+            // per-example covariance are simulated once the simulation takes a
+            // state-dependent Σ).
+            None if noise == NoiseSpec::Data => vec![DynamicsSpec::Minibatch],
             None => vec![DynamicsSpec::Continuous, DynamicsSpec::Discrete],
         };
         let mut starts = Vec::new();

@@ -508,6 +508,7 @@ fn check_geometric_exit_law(
     let (h, s) = match dynamics {
         Dynamics::Continuous => (dt, (eta / batch as f64).sqrt() * dt.sqrt()),
         Dynamics::Discrete => (eta, eta / (batch as f64).sqrt()),
+        Dynamics::Minibatch => unreachable!("a Gaussian-noise case"),
     };
     assert_eq!(h * lambda, 1.0);
     let unit_time = if dynamics == Dynamics::Continuous {

@@ -756,3 +756,158 @@ fn merging_incompatible_shards() {
     // A file that does not exist.
     merge_rejected(&[&a0, &dir.join("nowhere.json")], "cannot read");
 }
+
+/// A data-loss spec whose CSV (`data.csv`, written beside the spec) has `csv` as content.
+fn data_case(csv: Option<&str>, landscape_extra: &str, batch: &str) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(text) = csv {
+        std::fs::write(dir.path().join("data.csv"), text).unwrap();
+    }
+    let file = dir.path().join("case.toml");
+    let model = if landscape_extra.contains("model =") {
+        ""
+    } else {
+        "model = \"linear\"\n"
+    };
+    let spec = format!(
+        "name = \"d\"\n[landscape]\nkind = \"data\"\n{model}data = \"data.csv\"\n{landscape_extra}\n[domain]\nkind = \"ball\"\nradius = 0.5\n[noise]\nkind = \"data\"\n[sgd]\neta = 0.1\nbatch = {batch}\n[monte_carlo]\ntrials = 10\nmax_steps = 100\n[certify]\nmax_boxes = 1000\n"
+    );
+    std::fs::write(&file, spec).unwrap();
+    let out = dir.path().join("out");
+    let o = verify_file(&file, &out);
+    Run {
+        code: o.status.code(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        file,
+        out,
+        _dir: dir,
+    }
+}
+
+const GOOD_CSV: &str = "a,b,y\n0.1,1.0,0.3\n0.5,-1.0,0.1\n-0.7,0.2,0.9\n1.2,0.4,-0.2\n";
+
+#[track_caller]
+fn data_rejected(csv: Option<&str>, extra: &str, batch: &str, key: &str, needles: &[&str]) {
+    let r = data_case(csv, extra, batch);
+    assert_rejected(&r, Some(key));
+    for n in needles {
+        assert!(r.stderr.contains(n), "`{n}` not in: {}", r.stderr.trim());
+    }
+}
+
+#[test]
+fn data_loss_inputs() {
+    // Guards the cases below: the good CSV runs and writes a report.
+    let r = data_case(Some(GOOD_CSV), "", "2");
+    assert!(matches!(r.code, Some(0) | Some(1)), "stderr: {}", r.stderr);
+    assert!(r.out.join("report.json").exists());
+    // A batch larger than the data set (4 rows), minibatches being without replacement.
+    data_rejected(
+        Some(GOOD_CSV),
+        "",
+        "5",
+        "sgd.batch",
+        &["data.csv", "4 rows"],
+    );
+    data_rejected(Some(GOOD_CSV), "", "[2, 9]", "sgd.batch[1]", &["4 rows"]);
+    // Unreadable (missing) file, empty file, header only.
+    data_rejected(
+        None,
+        "",
+        "1",
+        "landscape.data",
+        &["data.csv", "cannot read"],
+    );
+    data_rejected(Some(""), "", "1", "landscape.data", &["data.csv", "empty"]);
+    data_rejected(
+        Some("a,b,y\n"),
+        "",
+        "1",
+        "landscape.data",
+        &["no data rows"],
+    );
+    // A non-numeric cell: line 3 (the header is line 1), column 2 (`b`).
+    data_rejected(
+        Some("a,b,y\n0.1,1.0,0.3\n0.5,abc,0.1\n"),
+        "",
+        "1",
+        "landscape.data",
+        &["data.csv", "line 3", "column 2", "`b`", "abc"],
+    );
+    // Ragged rows.
+    data_rejected(
+        Some("a,b,y\n0.1,1.0,0.3\n0.5,0.1\n"),
+        "",
+        "1",
+        "landscape.data",
+        &["data.csv", "line 3", "2 cells", "3 columns"],
+    );
+    // A target column that does not exist.
+    data_rejected(
+        Some(GOOD_CSV),
+        "target = \"z\"",
+        "1",
+        "landscape.target",
+        &["data.csv", "`z`", "`a`, `b`, `y`"],
+    );
+    // A constant feature cannot be standardised.
+    data_rejected(
+        Some("a,b,y\n1,1.0,0.3\n1,-1.0,0.1\n1,0.2,0.9\n"),
+        "",
+        "1",
+        "landscape.standardize",
+        &["`a`", "constant"],
+    );
+    // Logistic targets must be 0/1.
+    data_rejected(
+        Some(GOOD_CSV),
+        "model = \"logistic\"",
+        "1",
+        "landscape.target",
+        &["data.csv", "data row 1", "0 or 1"],
+    );
+    // Keys of the data kind.
+    data_rejected(
+        Some(GOOD_CSV),
+        "hidden = 3",
+        "1",
+        "landscape.hidden",
+        &["mlp"],
+    );
+    data_rejected(
+        Some(GOOD_CSV),
+        "dataset = \"iris\"",
+        "1",
+        "landscape",
+        &["not both"],
+    );
+    data_rejected(Some(GOOD_CSV), "l2 = -1.0", "1", "landscape.l2", &[]);
+    data_rejected(Some(GOOD_CSV), "dim = 3", "1", "landscape.dim", &[]);
+}
+
+#[test]
+fn data_keys_elsewhere() {
+    // Data keys without kind = "data"; data noise or minibatch without a data loss.
+    rejected(
+        &edit("sharpness = 1.0", "sharpness = 1.0\nmodel = \"mlp\""),
+        "landscape.model",
+    );
+    rejected(
+        &edit("kind = \"isotropic\"\nsigma = 1.0", "kind = \"data\""),
+        "noise.kind",
+    );
+    rejected(
+        &edit(
+            "max_steps = 1000",
+            "max_steps = 1000\ndynamics = [\"minibatch\"]",
+        ),
+        "monte_carlo.dynamics[0]",
+    );
+    rejected(
+        &edit(
+            "builtin = \"quadratic\"",
+            "kind = \"dataset\"\nbuiltin = \"quadratic\"",
+        ),
+        "landscape.kind",
+    );
+}

@@ -183,6 +183,9 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         "proofs/interval-derivatives.md".to_string(),
         "proofs/elementary-enclosures.md".to_string(),
     ];
+    if let Landscape::Data(_) = l {
+        proofs.push("proofs/data-loss-enclosures.md".into());
+    }
     let lstar = l.value(x);
     let mut boxes = 0usize;
     let mut evidence = Evidence {
@@ -637,6 +640,13 @@ fn noise_spectrum_evidence(
         };
         return Some(((e.min.inf(), e.max.sup()), ev));
     }
+    // The per-example covariance of a data loss costs O(N d²) per box, and bisection
+    // cannot cover a box of dimension d > BNB_MAX_DIM finely anyway: one box there.
+    let budget = if matches!(noise, NoiseModel::Data) && d > BNB_MAX_DIM {
+        1
+    } else {
+        NOISE_MAX_BOXES
+    };
     let (mut rec, root) = TreeRecorder::new(&bbox);
     let mut stack = vec![(root, bbox)];
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -651,7 +661,7 @@ fn noise_spectrum_evidence(
         boxes += 1;
         let e = eig(&b);
         let ok = e.is_some_and(|e| e.min.inf() > 0.0);
-        if !ok && boxes + stack.len() < NOISE_MAX_BOXES {
+        if !ok && boxes + stack.len() < budget {
             let [c1, c2] = rec.split(id, &b);
             stack.push(c1);
             stack.push(c2);

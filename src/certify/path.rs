@@ -264,7 +264,7 @@ impl<'a> Integrand<'a> {
                 }
                 SigmaInv::Const(inv)
             }
-            NoiseModel::Hessian { .. } => SigmaInv::State,
+            NoiseModel::Hessian { .. } | NoiseModel::Data => SigmaInv::State,
         };
         Ok(Integrand {
             l,

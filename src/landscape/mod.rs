@@ -1,9 +1,13 @@
 //! Loss landscapes, written once and evaluated generically over [`Scalar`]
 //! (f64 for simulation, intervals for certification, duals for derivatives).
 
+pub mod data;
+pub mod dataset;
 pub mod domain;
 pub mod expr;
 pub mod noise;
+pub use data::{DataLoss, Model};
+pub use dataset::{DataSource, Dataset, DatasetError, Shipped};
 pub use domain::Domain;
 pub use noise::NoiseModel;
 
@@ -44,6 +48,8 @@ pub enum Landscape {
     },
     /// L(θ) = ½ Σ (θ_i⁴ − 16 θ_i² + 5 θ_i).
     StyblinskiTang { dim: usize },
+    /// A data loss (1/N) Σ ℓ(θ; z_i) + (λ/2)|θ|² ([`data`]).
+    Data(std::sync::Arc<DataLoss>),
 }
 
 impl Landscape {
@@ -52,6 +58,7 @@ impl Landscape {
         match self {
             Landscape::Expr(t) => t.dim,
             Landscape::Quadratic { dim, .. } | Landscape::StyblinskiTang { dim } => *dim,
+            Landscape::Data(dl) => dl.dim(),
         }
     }
 
@@ -67,6 +74,7 @@ impl Landscape {
             }
             Landscape::Quadratic { dim, .. } => format!("quadratic, d = {dim}, full Hessian"),
             Landscape::StyblinskiTang { dim } => format!("Styblinski–Tang, d = {dim}"),
+            Landscape::Data(dl) => dl.describe(),
         }
     }
 
@@ -97,6 +105,7 @@ impl Landscape {
                 });
                 S::from_f64(0.5) * s
             }
+            Landscape::Data(dl) => dl.value(x),
         }
     }
 
@@ -137,6 +146,7 @@ impl Landscape {
                 }
                 self.value_with(x, scratch)
             }
+            Landscape::Data(dl) => dl.gradient(x, g),
         }
     }
 
@@ -177,6 +187,7 @@ impl Landscape {
                     }
                 }
             }
+            Landscape::Data(dl) => dl.hessian(x, h),
         }
     }
 
@@ -206,6 +217,38 @@ pub const MULLER_BROWN: &str = "-200*exp(-(x1-1)^2 - 10*x2^2) \
     - 100*exp(-x1^2 - 10*(x2-0.5)^2) \
     - 170*exp(-6.5*(x1+0.5)^2 + 11*(x1+0.5)*(x2-1.5) - 6.5*(x2-1.5)^2) \
     + 15*exp(0.7*(x1+1)^2 + 0.6*(x1+1)*(x2-1) + 0.7*(x2-1)^2)";
+
+/// Iteration cap of the full-batch optimiser for data losses.
+pub const DATA_MAX_ITER: usize = 200;
+
+/// Loads and prepares the data loss of `[landscape] kind = "data"`; errors name the key.
+fn data_loss(
+    f: &std::path::Path,
+    ds: &crate::spec::DataSpec,
+) -> Result<DataLoss, crate::spec::SpecError> {
+    use crate::spec::SpecError;
+    let key = match ds.source {
+        DataSource::Csv(_) => "landscape.data",
+        DataSource::Shipped(_) => "landscape.dataset",
+    };
+    let mut table = Dataset::load(&ds.source, ds.target.as_deref()).map_err(|e| {
+        let k = if matches!(e, DatasetError::MissingTarget { .. }) {
+            "landscape.target"
+        } else {
+            key
+        };
+        SpecError::new(f, k, e.to_string())
+    })?;
+    if let Some(n) = ds.rows {
+        table.subsample(n);
+    }
+    let prep = data::Preparation {
+        standardize: ds.standardize,
+        threshold: ds.threshold,
+    };
+    DataLoss::new(ds.model, table, ds.l2, &prep)
+        .map_err(|(what, problem)| SpecError::new(f, &format!("landscape.{what}"), problem))
+}
 
 /// The landscape and start guess a spec describes (dimensions checked).
 #[derive(Clone, Debug)]
@@ -245,12 +288,20 @@ impl Problem {
                 Tape::parse(MULLER_BROWN, Some(2))
                     .expect("the built-in Müller–Brown expression parses"),
             ),
+            LandscapeSpec::Data(ds) => Landscape::Data(std::sync::Arc::new(data_loss(f, ds)?)),
         };
         let d = landscape.dim();
-        let guess = match (&spec.guess, landscape.known_minimizer()) {
-            (Some(g), _) => g.clone(),
-            (None, Some(k)) => k,
-            (None, None) => {
+        let guess = match (&spec.guess, landscape.known_minimizer(), &landscape) {
+            (Some(g), _, _) if g.len() != d => g.clone(), // reported below
+            // A data loss: the full-batch optimiser from the guess or the default start;
+            // the certify stage proves (or refutes) a minimum near its result.
+            (g, _, Landscape::Data(dl)) => {
+                let init = g.clone().unwrap_or_else(|| dl.default_init());
+                dl.minimize(&init, DATA_MAX_ITER).0
+            }
+            (Some(g), _, _) => g.clone(),
+            (None, Some(k), _) => k,
+            (None, None, _) => {
                 return Err(SpecError::new(
                     f,
                     "minimum.guess",
@@ -326,7 +377,33 @@ impl Problem {
                 scale: *scale,
                 floor: *floor,
             },
+            crate::spec::NoiseSpec::Data => NoiseModel::Data,
         };
+        if let Landscape::Data(dl) = &landscape {
+            if spec
+                .monte_carlo
+                .dynamics
+                .contains(&crate::spec::DynamicsSpec::Minibatch)
+            {
+                for (i, &b) in spec.batch.iter().enumerate() {
+                    if b as usize > dl.n {
+                        let key = if spec.batch.len() == 1 {
+                            "sgd.batch".to_string()
+                        } else {
+                            format!("sgd.batch[{i}]")
+                        };
+                        return Err(SpecError::new(
+                            f,
+                            &key,
+                            format!(
+                                "batch size {b} is larger than the data set ({} rows of {}); minibatches are drawn without replacement",
+                                dl.n, dl.source
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         Ok(Problem {
             landscape,
             noise,

@@ -14,6 +14,11 @@ pub enum NoiseModel {
     Constant { cov: Vec<f64> },
     /// Σ(θ) = scale·∇²L(θ) + floor·I (state-dependent).
     Hessian { scale: f64, floor: f64 },
+    /// The empirical per-example covariance of a data loss (state-dependent):
+    /// Σ(θ) = (1/N) Σ_i (∇ℓ_i − ∇L)(∇ℓ_i − ∇L)ᵀ ([`super::DataLoss::covariance`]).
+    /// Defined for [`Landscape::Data`] only (the spec checks this); for any other
+    /// landscape every entry is NaN (ENTIRE over intervals), so nothing is certified.
+    Data,
 }
 
 impl NoiseModel {
@@ -44,6 +49,10 @@ impl NoiseModel {
                     }
                 }
             }
+            NoiseModel::Data => match l {
+                Landscape::Data(dl) => dl.covariance(x, out),
+                _ => out.fill(S::from_f64(f64::NAN)),
+            },
         }
     }
 
@@ -57,7 +66,7 @@ impl NoiseModel {
 
     /// True when Σ does not depend on θ.
     pub fn is_constant(&self) -> bool {
-        !matches!(self, NoiseModel::Hessian { .. })
+        !matches!(self, NoiseModel::Hessian { .. } | NoiseModel::Data)
     }
 
     /// A one-line description for reports.
@@ -82,6 +91,10 @@ impl NoiseModel {
             }
             NoiseModel::Hessian { scale, floor } => {
                 format!("Hessian-shaped, Σ(θ) = {scale}·∇²L(θ) + {floor}·I")
+            }
+            NoiseModel::Data => {
+                "empirical per-example gradient covariance Σ(θ) = (1/N) Σ_i (∇ℓ_i − ∇L)(∇ℓ_i − ∇L)ᵀ"
+                    .into()
             }
         }
     }

@@ -85,6 +85,7 @@ pub fn build(
                 .map(|d| match d {
                     DynamicsSpec::Continuous => "continuous".to_string(),
                     DynamicsSpec::Discrete => "discrete".to_string(),
+                    DynamicsSpec::Minibatch => "minibatch".to_string(),
                 })
                 .collect(),
             max_boxes: spec.max_boxes,
@@ -173,6 +174,7 @@ pub fn build(
                 dynamics: match p.dynamics {
                     crate::simulate::Dynamics::Continuous => "continuous".into(),
                     crate::simulate::Dynamics::Discrete => "discrete".into(),
+                    crate::simulate::Dynamics::Minibatch => "minibatch".into(),
                 },
                 eta: p.eta,
                 batch: p.batch,

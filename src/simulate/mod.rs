@@ -24,6 +24,7 @@
 
 mod general;
 mod kernel;
+pub mod minibatch;
 mod noise;
 mod normals;
 #[cfg(test)]
@@ -31,6 +32,7 @@ mod reference;
 mod rng;
 
 pub use kernel::Outcome;
+pub use minibatch::simulate_minibatch;
 pub use noise::Noise;
 #[doc(hidden)]
 pub use normals::lane_normals_probe;
@@ -82,6 +84,12 @@ pub enum SimError {
     /// Shard results that do not make up one run (see [`merge_results`]).
     #[error("cannot merge: {0}")]
     Merge(String),
+    /// Minibatch SGD on a landscape that is not a data loss.
+    #[error("minibatch SGD (E2) needs a data loss, got: {landscape}")]
+    NotDataLoss { landscape: String },
+    /// A minibatch larger than the data set (batches are drawn without replacement).
+    #[error("batch size {batch} is larger than the data set ({rows} rows)")]
+    BatchTooLarge { batch: u32, rows: usize },
 }
 
 /// A share of a run's trajectories: shard `k/n` runs trajectories k, k+n, k+2n, … of
@@ -165,6 +173,8 @@ pub enum Dynamics {
     Continuous,
     /// Discrete Gaussian SGD (E1); times in [`Unit::Iterations`].
     Discrete,
+    /// Minibatch SGD on a data loss (E2, [`minibatch`]); times in [`Unit::Iterations`].
+    Minibatch,
 }
 
 /// The unit of the times in a [`SimResult`].
@@ -214,7 +224,7 @@ impl SimConfig {
     pub fn unit(&self) -> Unit {
         match self.dynamics {
             Dynamics::Continuous => Unit::Time,
-            Dynamics::Discrete => Unit::Iterations,
+            Dynamics::Discrete | Dynamics::Minibatch => Unit::Iterations,
         }
     }
 
@@ -222,7 +232,7 @@ impl SimConfig {
     pub fn elapsed(&self, steps: u64) -> f64 {
         match self.dynamics {
             Dynamics::Continuous => steps as f64 * self.dt,
-            Dynamics::Discrete => steps as f64,
+            Dynamics::Discrete | Dynamics::Minibatch => steps as f64,
         }
     }
 
@@ -276,7 +286,10 @@ impl SimConfig {
     fn steps(&self) -> (f64, f64) {
         match self.dynamics {
             Dynamics::Continuous => (self.dt, self.kappa_squared().sqrt() * self.dt.sqrt()),
-            Dynamics::Discrete => (self.eta, self.eta / f64::from(self.batch).sqrt()),
+            // Minibatch runs never reach the Gaussian kernel (see `simulate_with_progress`).
+            Dynamics::Discrete | Dynamics::Minibatch => {
+                (self.eta, self.eta / f64::from(self.batch).sqrt())
+            }
         }
     }
 
@@ -445,6 +458,9 @@ pub fn simulate(
 /// [`simulate`], calling `progress(n)` each time a trajectory finishes, where `n` is the
 /// number finished so far (1 ..= the number run, each value once). Calls come from worker
 /// threads, so they can arrive out of order; keep the callback cheap.
+///
+/// [`Dynamics::Minibatch`] runs [`simulate_minibatch`], which ignores `noise` (the noise
+/// is the data's).
 pub fn simulate_with_progress(
     landscape: &Landscape,
     domain: &Domain,
@@ -452,6 +468,9 @@ pub fn simulate_with_progress(
     cfg: &SimConfig,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<SimResult, SimError> {
+    if cfg.dynamics == Dynamics::Minibatch {
+        return simulate_minibatch(landscape, domain, cfg, progress);
+    }
     let dim = landscape.dim();
     cfg.validate(dim)?;
     if cfg.max_steps == 0 {
@@ -645,6 +664,13 @@ pub fn sample_positions(
     let dim = landscape.dim();
     cfg.validate(dim)?;
     noise.validate(dim)?;
+    if cfg.dynamics == Dynamics::Minibatch {
+        return Err(SimError::InvalidParameter {
+            name: "dynamics",
+            requirement: "continuous or discrete for sample_positions",
+            got: "minibatch".into(),
+        });
+    }
     let count = cfg.shard.len(cfg.trials);
     if steps == 0 {
         return Ok(vec![cfg.start.clone(); count]);

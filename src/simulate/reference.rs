@@ -316,7 +316,9 @@ fn scalar_integrator<'a>(
 ) -> ScalarIntegrator<'a> {
     let (drift_step, noise_scale) = match cfg.dynamics {
         Dynamics::Continuous => (cfg.dt, cfg.kappa_squared().sqrt() * cfg.dt.sqrt()),
-        Dynamics::Discrete => (cfg.eta, cfg.eta / f64::from(cfg.batch).sqrt()),
+        Dynamics::Discrete | Dynamics::Minibatch => {
+            (cfg.eta, cfg.eta / f64::from(cfg.batch).sqrt())
+        }
     };
     ScalarIntegrator {
         landscape,
