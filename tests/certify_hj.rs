@@ -276,7 +276,12 @@ fn lower_bound_under_failed_h2_is_labelled() {
         .barrier_methods
         .lower
         .starts_with("COMPUTED UNDER A FAILED HYPOTHESIS"));
+    // The upper end is either missing or a Lemma P path action, labelled either way.
     assert!(c.barrier_methods.upper.contains("(H2) not certified"));
-    assert_eq!(barrier(&c).1, f64::INFINITY);
+    assert!(
+        barrier(&c).1 == f64::INFINITY || c.barrier_methods.upper.contains("Lemma P"),
+        "{}",
+        c.barrier_methods.upper
+    );
     assert!(!c.steepness.s_plus.sup().is_finite());
 }

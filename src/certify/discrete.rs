@@ -69,6 +69,26 @@ pub const GAMMA_RUN_BOXES: usize = 10_000;
 /// γ bisection steps after a passing γ has been found.
 pub const GAMMA_BISECTIONS: usize = 8;
 
+impl DiscreteBarrier {
+    /// No bound for this learning rate, with the reason (every method says it).
+    pub fn unavailable(eta: f64, why: String) -> Self {
+        DiscreteBarrier {
+            eta,
+            bound: Bound {
+                value: None,
+                method: why.clone(),
+            },
+            lower_method: why.clone(),
+            upper_method: why,
+            hj_lower: None,
+            action_upper: None,
+            certificate: None,
+            path: None,
+            boxes: 0,
+        }
+    }
+}
+
 /// V̄_η(D) ∈ [lo, hi] for one learning rate (see the module documentation).
 pub fn discrete_barrier(
     l: &Landscape,
