@@ -253,7 +253,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
     // `path::tighten_upper`; it only ever lowers the upper end of the barrier, and says
     // so in the method text, whose new part becomes the upper end's method.
     let before = cb.bound.method.clone();
-    let skip = expensive_searches_skipped(l, noise);
+    let skip = expensive_searches_skipped(l, noise, hypotheses.get(1).is_some_and(|h| h.holds));
     let barrier_path = match &skip {
         None => path::tighten_upper(
             &mut cb.bound,
@@ -946,7 +946,7 @@ fn continuous_barrier(
             lowers.push((c.lower, "C-loss".into(), c.detail.clone()));
             hjs.push(c);
         }
-        let quad = match expensive_searches_skipped(l, noise) {
+        let quad = match expensive_searches_skipped(l, noise, h2) {
             None => hj::c_quad(l, noise, domain, &min.x, max_boxes),
             Some(why) => Err(why),
         };
@@ -1042,16 +1042,22 @@ fn continuous_barrier(
 }
 
 /// `Some(reason)` when the C-quad, Lemma P and E11/E10 searches are not attempted: for
-/// the data covariance in d > [`BNB_MAX_DIM`] every interval evaluation of Σ costs O(N d²)
-/// over the whole data set and the searches do not bisect there, so they would spend
-/// minutes to certify little. The bounds they would give are then reported as not
+/// the data covariance every interval evaluation of Σ costs O(N d²) over the whole data
+/// set; in d > [`BNB_MAX_DIM`] the searches do not bisect, and without (H2) their bounds
+/// would be labelled anyway, so they would spend minutes to certify little. The bounds they would give are then reported as not
 /// available, never guessed.
-fn expensive_searches_skipped(l: &Landscape, noise: &NoiseModel) -> Option<String> {
+fn expensive_searches_skipped(l: &Landscape, noise: &NoiseModel, h2: bool) -> Option<String> {
     let d = l.dim();
-    (matches!(noise, NoiseModel::Data) && d > BNB_MAX_DIM).then(|| {
-        format!(
+    if !matches!(noise, NoiseModel::Data) {
+        return None;
+    }
+    if d > BNB_MAX_DIM {
+        return Some(format!(
             "not attempted: the data covariance costs O(N d²) per interval evaluation and the searches do not bisect in d = {d} > {BNB_MAX_DIM} (limit of this version)"
-        )
+        ));
+    }
+    (!h2).then(|| {
+        "not attempted: (H2) is not certified for the data covariance, so any bound would be labelled as computed under a failed hypothesis, and each interval evaluation costs O(N d²) (limit of this version)".to_string()
     })
 }
 
