@@ -244,62 +244,49 @@ pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<
                 certified: cb,
             });
         }
-        for db in &cert.barrier_discrete {
-            let pts: Vec<usize> = (0..sweep.len())
-                .filter(|&i| {
-                    sweep[i].dynamics == Dynamics::Discrete
-                        && sweep[i].eta == db.eta
-                        && sweep[i].start_index == s
-                })
-                .collect();
-            if pts.is_empty() {
-                continue;
+        // Discrete Gaussian SGD (E1) and minibatch SGD (E2): the same claim with κ² = η/B.
+        for (dynamics, id, model, tail) in [
+            (
+                Dynamics::Discrete,
+                "T2",
+                "discrete Gaussian SGD (E1)",
+                ", against B slope V̄_η/η (THEORY T2, T4)",
+            ),
+            (
+                Dynamics::Minibatch,
+                "T2 minibatch",
+                "minibatch SGD (E2)",
+                " (THEORY T2)",
+            ),
+        ] {
+            for db in &cert.barrier_discrete {
+                let pts: Vec<usize> = (0..sweep.len())
+                    .filter(|&i| {
+                        sweep[i].dynamics == dynamics
+                            && sweep[i].eta == db.eta
+                            && sweep[i].start_index == s
+                    })
+                    .collect();
+                if pts.is_empty() {
+                    continue;
+                }
+                let mut statement = format!(
+                    "{model} at η = {}: log E[ν] against B/η = 1/κ² has slope V̄_η{tail}",
+                    db.eta
+                );
+                if db.bound.value.is_none() {
+                    statement = format!("{statement} — certified side: {}", db.bound.method);
+                }
+                plans.push(Plan::Exponent {
+                    id: format!("{id} (η = {}){from}", db.eta),
+                    statement,
+                    pts,
+                    certified: db
+                        .bound
+                        .value
+                        .map(|v| (v.inf(), v.sup(), db.bound.method.clone())),
+                });
             }
-            let mut statement = format!(
-                "discrete Gaussian SGD (E1) at η = {}: log E[ν] against B/η = 1/κ² has slope V̄_η, against B slope V̄_η/η (THEORY T2, T4)",
-                db.eta
-            );
-            if db.bound.value.is_none() {
-                statement = format!("{statement} — certified side: {}", db.bound.method);
-            }
-            plans.push(Plan::Exponent {
-                id: format!("T2 (η = {}){from}", db.eta),
-                statement,
-                pts,
-                certified: db
-                    .bound
-                    .value
-                    .map(|v| (v.inf(), v.sup(), db.bound.method.clone())),
-            });
-        }
-        // Minibatch SGD (E2): the same claim with κ² = η/B.
-        for db in &cert.barrier_discrete {
-            let pts: Vec<usize> = (0..sweep.len())
-                .filter(|&i| {
-                    sweep[i].dynamics == Dynamics::Minibatch
-                        && sweep[i].eta == db.eta
-                        && sweep[i].start_index == s
-                })
-                .collect();
-            if pts.is_empty() {
-                continue;
-            }
-            let mut statement = format!(
-                "minibatch SGD (E2) at η = {}: log E[ν] against B/η = 1/κ² has slope V̄_η (THEORY T2)",
-                db.eta
-            );
-            if db.bound.value.is_none() {
-                statement = format!("{statement} — certified side: {}", db.bound.method);
-            }
-            plans.push(Plan::Exponent {
-                id: format!("T2 minibatch (η = {}){from}", db.eta),
-                statement,
-                pts,
-                certified: db
-                    .bound
-                    .value
-                    .map(|v| (v.inf(), v.sup(), db.bound.method.clone())),
-            });
         }
     }
     let exact_pts: Vec<usize> = (0..sweep.len())

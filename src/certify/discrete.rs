@@ -99,20 +99,7 @@ pub fn discrete_barrier(
     max_boxes: usize,
     exit_point: &[f64],
 ) -> DiscreteBarrier {
-    let none = |why: String| DiscreteBarrier {
-        eta,
-        bound: Bound {
-            value: None,
-            method: why.clone(),
-        },
-        lower_method: why.clone(),
-        upper_method: why,
-        hj_lower: None,
-        action_upper: None,
-        certificate: None,
-        path: None,
-        boxes: 0,
-    };
+    let none = |why: String| DiscreteBarrier::unavailable(eta, why);
     let e = point(eta);
     if !(eta > 0.0) {
         return none("η ≤ 0: no discrete dynamics".into());
