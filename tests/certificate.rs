@@ -3,7 +3,9 @@
 //! (no randomness, so no false-failure rate).
 
 use escapecert::certificate::recheck::{path_action, recheck, Check};
-use escapecert::certificate::{build, Certificate, LowerEvidence, UpperEvidence};
+use escapecert::certificate::{
+    build, Certificate, DiscreteLower, DiscreteUpper, LowerEvidence, UpperEvidence,
+};
 use escapecert::certify::evidence::{
     DepthEvidence, InwardEvidence, Node, PathEvidence, SpectrumEvidence, F,
 };
@@ -164,19 +166,36 @@ fn box_domain_rechecks_and_names_what_is_left_out() {
     assert_all_hold(&c);
 }
 
-/// The double well's discrete barriers (E11 lower, E10 upper) are certified but their
-/// evidence is not recorded: they are named in `not_in_certificate`, never claimed.
+/// The double well's discrete barriers: the E10 upper ends are in the certificate (path
+/// rechecked for every θ* ∈ X); the E11 lower ends are certified but their search tree is
+/// not recorded, so they are named in `not_in_certificate` and only V̄_η ≥ 0 is claimed.
+/// A moved path point is rejected.
 #[test]
-fn uncovered_discrete_barriers_are_named_not_claimed() {
+fn discrete_e10_paths_recheck_and_a_moved_point_is_rejected() {
     let c = double_well();
-    assert!(c.barrier_discrete.is_empty());
+    assert_eq!(c.barrier_discrete.len(), 5);
+    for b in &c.barrier_discrete {
+        assert!(
+            matches!(b.upper, DiscreteUpper::Path { .. }),
+            "{:?}",
+            b.upper
+        );
+        assert_eq!(b.lower, DiscreteLower::Trivial);
+    }
     assert_eq!(
         c.not_in_certificate
             .iter()
-            .filter(|m| m.starts_with("V̄_η"))
+            .filter(|m| m.starts_with("V̄_η") && m.contains("E11"))
             .count(),
         5
     );
+    let mut t = c.clone();
+    let DiscreteUpper::Path { path } = &mut t.barrier_discrete[0].upper else {
+        unreachable!()
+    };
+    let k = path.len() / 2;
+    path[k][0].0 += 0.05;
+    assert_rejected(&t, "discrete barrier");
 }
 
 #[test]

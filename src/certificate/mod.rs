@@ -144,13 +144,36 @@ pub struct BarrierClaim {
     pub upper: UpperEvidence,
 }
 
+/// What backs the lower end of a discrete barrier claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DiscreteLower {
+    /// An exact linear formula (E12 or the Stein solve).
+    Exact(Formula),
+    /// V̄_η ≥ 0 only.
+    Trivial,
+}
+
+/// What backs the upper end of a discrete barrier claim.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DiscreteUpper {
+    /// An exact linear formula (E12 or the Stein solve).
+    Exact(Formula),
+    /// E10: V̄_η ≤ S_η(θ*, x_1, …, x_n) for every θ* ∈ X; `path` = x_1, …, x_n, x_n ∉ D.
+    Path { path: Vec<Vec<F>> },
+    /// No upper end (+∞).
+    Unbounded,
+}
+
 /// V̄_η ∈ claim for one learning rate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiscreteClaim {
     pub eta: F,
     pub claim: Bnd,
-    pub formula: Formula,
+    pub lower: DiscreteLower,
+    pub upper: DiscreteUpper,
 }
 
 /// Builds the certificate of a certified spec.
@@ -246,7 +269,7 @@ pub fn build(spec: &Spec, c: &Certified) -> Certificate {
             "steepness" if depth_ok && h1.is_some() && steepness.is_some() => {
                 Some(UpperEvidence::Steepness)
             }
-            "Lemma P" => c.barrier_path.as_ref().and_then(|pb| {
+            "Lemma P" if h2 => c.barrier_path.as_ref().and_then(|pb| {
                 let problem = Problem::from_spec(spec).ok()?;
                 let mut bps = vec![vec![F(0.0), F(1.0)]];
                 bps.extend(pb.breakpoints.iter().map(|b| fv(b)));
@@ -307,44 +330,45 @@ pub fn build(spec: &Spec, c: &Certified) -> Certificate {
             "Stein" => Some(Formula::Linear),
             _ => None,
         };
-        let (fl, fu) = (formula(&b.lower_family), formula(&b.upper_family));
-        let Some(f) = fl.or(fu) else {
-            missing.push(format!(
-                "V̄_η (η = {}) ∈ [{:e}, {:e}]: the evidence of {} (lower) and {} (upper) is not recorded in this certificate format",
-                b.eta,
-                v.inf(),
-                v.sup(),
-                b.lower_family,
-                b.upper_family
-            ));
-            continue;
+        let (lower, lo) = match formula(&b.lower_family) {
+            Some(f) => (DiscreteLower::Exact(f), v.inf()),
+            None => {
+                if b.lower_family != "none" {
+                    missing.push(format!(
+                        "V̄_η (η = {}) lower end {:e} ({}): the E11 search tree is not recorded in this certificate format; claimed ≥ 0 only",
+                        b.eta,
+                        v.inf(),
+                        b.lower_family
+                    ));
+                }
+                (DiscreteLower::Trivial, 0.0)
+            }
         };
-        let lo = if fl == Some(f) {
-            v.inf()
-        } else {
-            missing.push(format!(
-                "V̄_η (η = {}) lower end {:e} ({}): evidence not recorded; claimed ≥ 0 only",
-                b.eta,
-                v.inf(),
-                b.lower_family
-            ));
-            0.0
-        };
-        let hi = if fu == Some(f) {
-            v.sup()
-        } else {
-            missing.push(format!(
-                "V̄_η (η = {}) upper end {:e} ({}): evidence not recorded; not claimed",
-                b.eta,
+        let (upper, hi) = match (formula(&b.upper_family), &b.path) {
+            (Some(f), _) => (DiscreteUpper::Exact(f), v.sup()),
+            (None, Some(path)) if b.upper_family == "E10" => (
+                DiscreteUpper::Path {
+                    path: path.iter().map(|x| fv(x)).collect(),
+                },
                 v.sup(),
-                b.upper_family
-            ));
-            f64::INFINITY
+            ),
+            _ => {
+                if v.sup().is_finite() {
+                    missing.push(format!(
+                        "V̄_η (η = {}) upper end {:e} ({}): evidence not recorded; not claimed",
+                        b.eta,
+                        v.sup(),
+                        b.upper_family
+                    ));
+                }
+                (DiscreteUpper::Unbounded, f64::INFINITY)
+            }
         };
         barrier_discrete.push(DiscreteClaim {
             eta: F(b.eta),
             claim: [F(lo), F(hi)],
-            formula: f,
+            lower,
+            upper,
         });
     }
     Certificate {

@@ -5,7 +5,10 @@
 //! tree from its root and splits, re-evaluates each leaf's condition in interval
 //! arithmetic, and checks that every claimed bound follows from what it re-evaluated.
 
-use super::{Certificate, Formula, LowerEvidence, UpperEvidence, FORMAT, FORMAT_VERSION};
+use super::{
+    Certificate, DiscreteLower, DiscreteUpper, Formula, LowerEvidence, UpperEvidence, FORMAT,
+    FORMAT_VERSION,
+};
 use crate::certify::evidence::{
     to_interval, BnbTree, Bnd, CQuadEvidence, DepthEvidence, InwardEvidence, Node, PathEvidence,
     SpectrumEvidence, SteepnessEvidence, F,
@@ -269,34 +272,10 @@ pub fn recheck(cert: &Certificate) -> R<Vec<Check>> {
     }
     for b in &cert.barrier_discrete {
         let eta = b.eta.0;
-        let v = match b.formula {
-            Formula::Linear => {
-                match linear_barrier(&cx.l, &cx.domain, &cx.noise, &min, Some(eta)) {
-                    Some(Ok(v)) => Ok(v),
-                    _ => Err("the Stein solve is not verified".to_string()),
-                }
-            }
-            Formula::E12 => e12(&cx, &min, eta),
-            f => Err(format!("{f:?} is not a discrete formula")),
-        };
-        let r = v.and_then(|v| {
-            if holds(&b.claim, v) {
-                Ok(format!(
-                    "{:?}: claim ⊇ [{:e}, {:e}]",
-                    b.formula,
-                    v.inf(),
-                    v.sup()
-                ))
-            } else {
-                Err(format!(
-                    "{:?} gives [{:e}, {:e}], not inside the claim",
-                    b.formula,
-                    v.inf(),
-                    v.sup()
-                ))
-            }
-        });
-        push(&format!("discrete barrier η = {eta}"), r);
+        push(
+            &format!("discrete barrier η = {eta}"),
+            discrete(&cx, &min, b),
+        );
     }
     for (i, p) in cert.paths.iter().enumerate() {
         let r = path_action(&cx.l, &cx.noise, &cx.x, &cx.domain, p).and_then(|a| {
@@ -383,6 +362,8 @@ fn barrier(
             (point(2.0) * point(steep()?.s_plus[1].0) * point(dep.sup())).sup()
         }
         UpperEvidence::Path(p) => {
+            // Lemma P is applied under (H2) (proofs/geometric-action-upper-bound.md).
+            need_h2()?;
             let a = path_action(&cx.l, &cx.noise, &cx.x, &cx.domain, p)
                 .map_err(|e| format!("Lemma P path: {e}"))?;
             if a > p.upper.0 {
@@ -955,6 +936,79 @@ fn steepness_trees(cx: &Ctx, ev: &SteepnessEvidence) -> R<(f64, f64)> {
         None => f64::INFINITY,
     };
     Ok((lo, hi))
+}
+
+/// One discrete barrier claim: each end from its own evidence.
+fn discrete(cx: &Ctx, min: &Minimizer, b: &super::DiscreteClaim) -> R<String> {
+    let eta = b.eta.0;
+    let exact = |f: &Formula| match f {
+        Formula::Linear => match linear_barrier(&cx.l, &cx.domain, &cx.noise, min, Some(eta)) {
+            Some(Ok(v)) => Ok(v),
+            _ => Err("the Stein solve is not verified".to_string()),
+        },
+        Formula::E12 => e12(cx, min, eta),
+        f => Err(format!("{f:?} is not a discrete formula")),
+    };
+    let lo = match &b.lower {
+        DiscreteLower::Exact(f) => exact(f)?.inf(),
+        DiscreteLower::Trivial => 0.0,
+    };
+    let hi = match &b.upper {
+        DiscreteUpper::Exact(f) => exact(f)?.sup(),
+        DiscreteUpper::Path { path } => discrete_action(cx, eta, path)?,
+        DiscreteUpper::Unbounded => f64::INFINITY,
+    };
+    let (cl, ch) = (b.claim[0].0, b.claim[1].0);
+    if cl <= lo && ch >= hi {
+        Ok(format!("claim ⊇ [{lo:e}, {hi:e}]"))
+    } else {
+        Err(format!(
+            "the evidence gives [{lo:e}, {hi:e}], not inside the claim [{cl:e}, {ch:e}]"
+        ))
+    }
+}
+
+/// E10 (`proofs/discrete-action-upper-bound.md`): the certified upper bound of
+/// S_η(θ*, x_1, …, x_n) = Σ_k |x_{k+1} − x_k + η∇L(x_k)|²_{Σ(x_k)⁻¹}/(2η) for every
+/// θ* = x_0 ∈ X, with x_n certified outside D and Σ ≻ 0 certified at every x_k.
+fn discrete_action(cx: &Ctx, eta: f64, path: &[Vec<F>]) -> R<f64> {
+    let (l, noise, d) = (&cx.l, &cx.noise, cx.d);
+    if !(eta > 0.0) || path.is_empty() || path.iter().any(|x| x.len() != d) {
+        return Err("E10 path: needs η > 0 and points of dimension d".into());
+    }
+    let end = pts(&path[path.len() - 1]);
+    let out = match &cx.domain {
+        Domain::Interval { lo, hi } => end[0].sup() <= *lo || end[0].inf() >= *hi,
+        Domain::Ball { center, radius } => dist2(&end, center).inf() >= point(*radius).sqr().sup(),
+        Domain::Box { lo, hi } => end
+            .iter()
+            .zip(lo.iter().zip(hi))
+            .any(|(v, (a, b))| v.sup() <= *a || v.inf() >= *b),
+    };
+    if !out {
+        return Err("E10 path: the last point is not certified outside D".into());
+    }
+    let e = point(eta);
+    let mut prev = cx.x.clone();
+    let mut g = vec![point(0.0); d];
+    let mut sig = vec![point(0.0); d * d];
+    let mut s = point(0.0);
+    for x in path {
+        l.gradient(&prev, &mut g);
+        noise.covariance(l, &prev, &mut sig);
+        if !sym_eig_bounds(&sig, d).is_some_and(|e| e.min.inf() > 0.0) {
+            return Err("E10 path: Σ ≻ 0 not certified at a point".into());
+        }
+        let v: Vec<Interval> = (0..d).map(|i| point(x[i].0) - prev[i] + e * g[i]).collect();
+        let u = verified_solve(&sig, &v, d).ok_or("E10 path: Σ⁻¹v not enclosed")?;
+        let q = v.iter().zip(&u).fold(point(0.0), |a, (p, q)| a + *p * *q);
+        s = s + q / (point(2.0) * e);
+        prev = pts(x);
+    }
+    if s.is_empty() || !s.sup().is_finite() {
+        return Err("E10 path: the action is not enclosed".into());
+    }
+    Ok(s.sup())
 }
 
 /// E12 (isotropic quadratic, domain centred at θ* = 0): V̄_η = r² min λ(2 − ηλ)/(2σ²).
