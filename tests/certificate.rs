@@ -156,14 +156,27 @@ fn anisotropic_quadratic_is_fully_covered() {
     assert_all_hold(&c);
 }
 
-/// Box domain: the face depth and (H1) evidence are not recorded, so ΔL and everything
-/// resting on it are left out (and said so); the rest rechecks.
+/// Box domain: ΔL from the face trees (one per face) rechecks; the face (H1) evidence is
+/// not recorded, so (H1) and the E7 upper end resting on it are named, not claimed. A
+/// face-tree leaf removed is rejected.
 #[test]
-fn box_domain_rechecks_and_names_what_is_left_out() {
+fn box_domain_face_depth_rechecks_and_h1_is_named() {
     let c = example("box_2d");
-    assert_eq!(c.depth.claim[0].0, f64::NEG_INFINITY);
-    assert!(c.not_in_certificate.iter().any(|m| m.starts_with("ΔL")));
+    assert!(matches!(c.depth.evidence, DepthEvidence::BoxFaces { .. }));
+    assert!(c.depth.claim[0].0 > 0.0);
+    assert!(c.h1.is_none());
+    assert!(c.not_in_certificate.iter().any(|m| m.starts_with("(H1)")));
     assert_all_hold(&c);
+    let mut t = c.clone();
+    let DepthEvidence::BoxFaces { faces, .. } = &mut t.depth.evidence else {
+        unreachable!()
+    };
+    let f = faces
+        .iter_mut()
+        .max_by_key(|f| f.nodes.len())
+        .expect("faces");
+    f.nodes.pop();
+    assert_rejected(&t, "depth");
 }
 
 /// The double well's discrete barriers: the E10 upper ends are in the certificate (path

@@ -190,7 +190,7 @@ pub fn recheck(cert: &Certificate) -> R<Vec<Check>> {
             .iter()
             .flat_map(|p| &p.vertices)
             .any(|v| v.len() != d)
-        || matches!(&cert.depth.evidence, DepthEvidence::Ball { upper_point, .. } if upper_point.len() != d);
+        || matches!(&cert.depth.evidence, DepthEvidence::Ball { upper_point, .. } | DepthEvidence::BoxFaces { upper_point, .. } if upper_point.len() != d);
     if bad_dims {
         return Err(format!(
             "a vector or matrix does not match the dimension d = {d}"
@@ -590,6 +590,95 @@ fn depth(cx: &Ctx, cert: &Certificate, lstar: Interval) -> R<String> {
             } else {
                 Err("a depth is claimed without evidence".into())
             };
+        }
+        (
+            Domain::Box { lo, hi },
+            DepthEvidence::BoxFaces {
+                taylor,
+                faces,
+                upper_point,
+            },
+        ) => {
+            let d = cx.d;
+            let mut lower = f64::NEG_INFINITY;
+            if let Some(t) = taylor {
+                let bbox = cx.domain.bounding_box();
+                let mut h = vec![point(0.0); d * d];
+                l.hessian(&bbox, &mut h);
+                let lam = sym_eig_bounds(&h, d).map_or(f64::NEG_INFINITY, |e| e.min.inf());
+                // |y − θ*| ≥ inf X_i − lo_i (resp. hi_i − sup X_i) on the face of coordinate i.
+                let gap =
+                    cx.x.iter()
+                        .zip(lo.iter().zip(hi))
+                        .map(|(v, (&a, &b))| {
+                            (point(v.inf()) - point(a))
+                                .inf()
+                                .min((point(b) - point(v.sup())).inf())
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                if !(t.lambda_lo.0 > 0.0 && t.gap.0 > 0.0 && t.lambda_lo.0 <= lam && t.gap.0 <= gap)
+                {
+                    return Err("Taylor bound parameters not certified".into());
+                }
+                lower = (point(0.5) * point(t.lambda_lo.0) * point(t.gap.0).sqr()).inf();
+            }
+            if faces.len() != 2 * d {
+                return Err(format!(
+                    "{} face trees for 2d = {} faces",
+                    faces.len(),
+                    2 * d
+                ));
+            }
+            let mut lb = f64::INFINITY;
+            for (k, t) in faces.iter().enumerate() {
+                let (i, v) = (k / 2, if k % 2 == 0 { lo[k / 2] } else { hi[k / 2] });
+                let face: Vec<Interval> = (0..d)
+                    .map(|j| if j == i { point(v) } else { iv(lo[j], hi[j]) })
+                    .collect();
+                if !covers(&t.root, &face) {
+                    return Err(format!(
+                        "face tree {}: the root does not contain its face",
+                        k + 1
+                    ));
+                }
+                walk_tree(t, d, |b, n| match n {
+                    Node::Proved(Some(e)) => {
+                        let enc = enclose(l, b);
+                        if enc.is_empty() || enc.inf() < e[0].0 {
+                            return Err(format!("L ≥ {:e} not certified on the box", e[0].0));
+                        }
+                        lb = lb.min(e[0].0);
+                        Ok(())
+                    }
+                    _ => Err("face box without a bound".into()),
+                })
+                .map_err(|e| format!("face tree {}: {e}", k + 1))?;
+            }
+            lower = lower.max((point(lb) - lstar).inf());
+            // The upper point must lie on ∂D: inside D̄ with a coordinate on its face.
+            let p: Vec<f64> = upper_point.iter().map(|v| v.0).collect();
+            let on_boundary = p
+                .iter()
+                .zip(lo.iter().zip(hi))
+                .all(|(x, (a, b))| a <= x && x <= b)
+                && p.iter()
+                    .zip(lo.iter().zip(hi))
+                    .any(|(x, (a, b))| x == a || x == b);
+            let upper = if on_boundary {
+                (point(l.value(&pts(upper_point)).sup()) - lstar).sup()
+            } else {
+                f64::INFINITY
+            };
+            if !(claim[0].0 <= lower && claim[1].0 >= upper) {
+                return Err(format!(
+                    "claim [{:e}, {:e}] ⊉ proven [{lower:e}, {upper:e}]",
+                    claim[0].0, claim[1].0
+                ));
+            }
+            return Ok(format!(
+                "ΔL ∈ [{lower:e}, {upper:e}] ⊆ claim ({} faces)",
+                2 * d
+            ));
         }
         (Domain::Interval { lo, hi }, DepthEvidence::Endpoints) => {
             l.value(&[point(*lo)]).min(l.value(&[point(*hi)])) - lstar

@@ -245,6 +245,14 @@ pub enum DepthEvidence {
     /// No evidence recorded (box domains in this format version): the depth is not
     /// claimed, the claim must be [−∞, +∞].
     NotRecorded,
+    /// Box domain: one tree per face (F_1^−, F_1^+, F_2^−, …; root = the face box), every
+    /// leaf `Proved` with a lower bound of L on the box; the Taylor bound with the gap to
+    /// the nearest face; a point of ∂D for the upper bound.
+    BoxFaces {
+        taylor: Option<TaylorEvidence>,
+        faces: Vec<BnbTree>,
+        upper_point: Vec<F>,
+    },
     /// Ball domain.
     Ball {
         taylor: Option<TaylorEvidence>,

@@ -221,8 +221,9 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
             (dep, method, ep)
         }
         Domain::Box { lo, hi } => {
-            let (dep, method, ep, nb) = boxdomain::box_depth(l, lo, hi, x, lstar, spec.max_boxes);
-            evidence.depth = Some(DepthEvidence::NotRecorded);
+            let (dep, method, ep, nb, ev) =
+                boxdomain::box_depth(l, lo, hi, x, lstar, spec.max_boxes);
+            evidence.depth = Some(ev.unwrap_or(DepthEvidence::NotRecorded));
             boxes += nb;
             (dep, method, ep)
         }
