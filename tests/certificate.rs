@@ -3,7 +3,9 @@
 //! (no randomness, so no false-failure rate).
 
 use escapecert::certificate::recheck::{path_action, recheck, Check};
-use escapecert::certificate::{build, Certificate};
+use escapecert::certificate::{
+    build, Certificate, DiscreteLower, DiscreteUpper, LowerEvidence, UpperEvidence,
+};
 use escapecert::certify::evidence::{
     DepthEvidence, InwardEvidence, Node, PathEvidence, SpectrumEvidence, F,
 };
@@ -32,6 +34,12 @@ fn inline(text: &str) -> Certificate {
 fn styblinski() -> &'static Certificate {
     static C: OnceLock<Certificate> = OnceLock::new();
     C.get_or_init(|| example("styblinski_tang_2d"))
+}
+
+/// The Hessian-noise case (C-quad lower end, Lemma P upper end; about one second).
+fn hessian_noise() -> &'static Certificate {
+    static C: OnceLock<Certificate> = OnceLock::new();
+    C.get_or_init(|| inline(HESSIAN_NOISE))
 }
 
 fn double_well() -> &'static Certificate {
@@ -121,13 +129,134 @@ fn recheck_accepts_the_examples_and_each_evidence_kind() {
     assert_all_hold(styblinski()); // sphere tree, convexity margin, E7
     assert_all_hold(&example("quadratic_d10")); // Taylor bound in d = 10, E12
     assert_all_hold(&inline(ANISO)); // constant Σ: E8 and Stein verified solves, Rayleigh
-    let h = inline(HESSIAN_NOISE); // state-dependent Σ: spectrum tree, steepness bound
+    let h = hessian_noise(); // state-dependent Σ: spectrum tree, steepness trees
     assert!(matches!(
         h.spectrum.as_ref().map(|s| &s.evidence),
         Some(SpectrumEvidence::Tree(_))
     ));
-    assert!(h.barrier.is_some());
-    assert_all_hold(&h);
+    assert!(h.steepness.as_ref().is_some_and(|s| s.evidence.is_some()));
+    let b = h.barrier.as_ref().expect("a barrier claim");
+    assert!(matches!(b.lower, LowerEvidence::CQuad(_)), "{:?}", b.lower);
+    assert!(matches!(b.upper, UpperEvidence::Path(_)));
+    assert!(b.claim[0].0 > 0.0 && b.claim[1].0.is_finite());
+    assert_all_hold(h);
+}
+
+/// The anisotropic constant-noise quadratic (E8 both ends, Stein for the discrete
+/// barriers): everything it certifies is in the certificate.
+#[test]
+fn anisotropic_quadratic_is_fully_covered() {
+    let c = inline(ANISO);
+    assert!(
+        c.not_in_certificate.is_empty(),
+        "{:?}",
+        c.not_in_certificate
+    );
+    assert_eq!(c.barrier_discrete.len(), 2);
+    assert_all_hold(&c);
+}
+
+/// Box domain: ΔL from the face trees (one per face) rechecks; the face (H1) evidence is
+/// not recorded, so (H1) and the E7 upper end resting on it are named, not claimed. A
+/// face-tree leaf removed is rejected.
+#[test]
+fn box_domain_face_depth_rechecks_and_h1_is_named() {
+    let c = example("box_2d");
+    assert!(matches!(c.depth.evidence, DepthEvidence::BoxFaces { .. }));
+    assert!(c.depth.claim[0].0 > 0.0);
+    assert!(c.h1.is_none());
+    assert!(c.not_in_certificate.iter().any(|m| m.starts_with("(H1)")));
+    assert_all_hold(&c);
+    let mut t = c.clone();
+    let DepthEvidence::BoxFaces { faces, .. } = &mut t.depth.evidence else {
+        unreachable!()
+    };
+    let f = faces
+        .iter_mut()
+        .max_by_key(|f| f.nodes.len())
+        .expect("faces");
+    f.nodes.pop();
+    assert_rejected(&t, "depth");
+}
+
+/// The double well's discrete barriers: the E10 upper ends are in the certificate (path
+/// rechecked for every θ* ∈ X); the E11 lower ends are certified but their search tree is
+/// not recorded, so they are named in `not_in_certificate` and only V̄_η ≥ 0 is claimed.
+/// A moved path point is rejected.
+#[test]
+fn discrete_e10_paths_recheck_and_a_moved_point_is_rejected() {
+    let c = double_well();
+    assert_eq!(c.barrier_discrete.len(), 5);
+    for b in &c.barrier_discrete {
+        assert!(
+            matches!(b.upper, DiscreteUpper::Path { .. }),
+            "{:?}",
+            b.upper
+        );
+        assert_eq!(b.lower, DiscreteLower::Trivial);
+    }
+    assert_eq!(
+        c.not_in_certificate
+            .iter()
+            .filter(|m| m.starts_with("V̄_η") && m.contains("E11"))
+            .count(),
+        5
+    );
+    let mut t = c.clone();
+    let DiscreteUpper::Path { path } = &mut t.barrier_discrete[0].upper else {
+        unreachable!()
+    };
+    let k = path.len() / 2;
+    path[k][0].0 += 0.05;
+    assert_rejected(&t, "discrete barrier");
+}
+
+#[test]
+fn c_quad_and_lemma_p_tampering_is_rejected() {
+    let base = hessian_noise();
+    // A leaf removed from the C-quad tree.
+    let mut c = base.clone();
+    let Some(LowerEvidence::CQuad(q)) = c.barrier.as_mut().map(|b| &mut b.lower) else {
+        panic!("C-quad lower end");
+    };
+    let i = q
+        .tree
+        .nodes
+        .iter()
+        .position(|n| matches!(n, Node::Proved(_)))
+        .expect("a proved leaf");
+    q.tree.nodes.remove(i);
+    assert_rejected(&c, "barrier");
+    // γ raised by half: a leaf no longer passes (or γ > 1).
+    let mut c = base.clone();
+    if let Some(LowerEvidence::CQuad(q)) = c.barrier.as_mut().map(|b| &mut b.lower) {
+        q.gamma.0 *= 1.5;
+    }
+    assert_rejected(&c, "barrier");
+    // The lower end raised by one ulp.
+    let mut c = base.clone();
+    if let Some(b) = c.barrier.as_mut() {
+        up(&mut b.claim[0]);
+    }
+    assert_rejected(&c, "barrier");
+    // A path vertex moved off the certified polyline.
+    let mut c = base.clone();
+    let Some(UpperEvidence::Path(p)) = c.barrier.as_mut().map(|b| &mut b.upper) else {
+        panic!("Lemma P upper end");
+    };
+    let k = p.vertices.len() / 2;
+    p.vertices[k][0].0 += 0.1;
+    assert_rejected(&c, "barrier");
+    // A leaf removed from the s⁻ steepness tree.
+    let mut c = base.clone();
+    let t = c
+        .steepness
+        .as_mut()
+        .and_then(|s| s.evidence.as_mut())
+        .and_then(|e| e.minus.as_mut())
+        .expect("s⁻ tree");
+    t.nodes.pop();
+    assert_rejected(&c, "steepness");
 }
 
 #[test]
@@ -234,6 +363,7 @@ fn path_action_bound_and_a_moved_vertex() {
             .map(|v| v.into_iter().map(F).collect())
             .collect(),
         subsegments: n,
+        breakpoints: None,
         upper: F(0.0),
     };
     let straight = path(vec![vec![0.5, 0.0], vec![1.0, 0.0]]);
@@ -306,7 +436,7 @@ fn cli_certify_writes_and_recheck_exits_0_1_2() {
     let cases = [
         text[..text.len() / 2].to_string(),
         text.replacen("{", "{\"extra\":1,", 1),
-        text.replacen("\"format_version\":1", "\"format_version\":99", 1),
+        text.replacen("\"format_version\":2", "\"format_version\":99", 1),
     ];
     for (i, t) in cases.iter().enumerate() {
         let p = dir.path().join(format!("m{i}.json"));
@@ -355,6 +485,7 @@ mod enclosure {
                 from_minimizer: false,
                 vertices: vec![vec![F(ax), F(ay)], vec![F(b[0]), F(b[1])]],
                 subsegments: n,
+                breakpoints: None,
                 upper: F(0.0),
             };
             let bound = path_action(&p.landscape, &p.noise, &x, &domain, &path).expect("bounded");

@@ -5,12 +5,18 @@
 //! tree from its root and splits, re-evaluates each leaf's condition in interval
 //! arithmetic, and checks that every claimed bound follows from what it re-evaluated.
 
-use super::{Certificate, Formula, FORMAT, FORMAT_VERSION};
-use crate::certify::evidence::{
-    to_interval, BnbTree, Bnd, DepthEvidence, InwardEvidence, Node, PathEvidence, SpectrumEvidence,
-    F,
+use super::{
+    Certificate, DiscreteLower, DiscreteUpper, Formula, LowerEvidence, UpperEvidence, FORMAT,
+    FORMAT_VERSION,
 };
+use crate::certify::evidence::{
+    to_interval, BnbTree, Bnd, CQuadEvidence, DepthEvidence, InwardEvidence, Node, PathEvidence,
+    SpectrumEvidence, SteepnessEvidence, F,
+};
+use crate::certify::hj::QuadCtx;
+use crate::certify::steepness::box_bounds;
 use crate::certify::{linear_barrier, Minimizer};
+use crate::landscape::Scratch;
 use crate::landscape::{Domain, Landscape, NoiseModel, Problem};
 use crate::num::imat::{matmul, matvec, sym_eig_bounds, verified_solve};
 use crate::num::{iv, point};
@@ -184,7 +190,7 @@ pub fn recheck(cert: &Certificate) -> R<Vec<Check>> {
             .iter()
             .flat_map(|p| &p.vertices)
             .any(|v| v.len() != d)
-        || matches!(&cert.depth.evidence, DepthEvidence::Ball { upper_point, .. } if upper_point.len() != d);
+        || matches!(&cert.depth.evidence, DepthEvidence::Ball { upper_point, .. } | DepthEvidence::BoxFaces { upper_point, .. } if upper_point.len() != d);
     if bad_dims {
         return Err(format!(
             "a vector or matrix does not match the dimension d = {d}"
@@ -245,97 +251,31 @@ pub fn recheck(cert: &Certificate) -> R<Vec<Check>> {
         push("H1", r);
     }
     let mut spec_ok = None;
+    let mut h2_ok = false;
     if let Some(s) = &cert.spectrum {
         let r = spectrum(&cx, s);
         if r.is_ok() {
             spec_ok = Some((s.lambda_min_lo.0, s.lambda_max_hi.0));
+            h2_ok = s.holds;
         }
         push("spectrum of Σ (H2)", r);
     }
+    let mut steep_ok = false;
     if let Some(s) = &cert.steepness {
-        push("steepness", steepness(&cx, s, spec_ok));
+        let r = steepness(&cx, s, spec_ok);
+        steep_ok = r.is_ok();
+        push("steepness", r);
     }
-    let dep = to_interval(&cert.depth.claim).unwrap_or(Interval::EMPTY);
     if let Some(b) = &cert.barrier {
-        let v = match b.formula {
-            Formula::E7 => cx
-                .noise
-                .isotropic_sigma()
-                .map_or(Err("E7 needs isotropic noise".to_string()), |s| {
-                    Ok(point(2.0) * dep / point(s).sqr())
-                }),
-            Formula::Linear => match linear_barrier(&cx.l, &cx.domain, &cx.noise, &min, None) {
-                Some(Ok(v)) => Ok(v),
-                _ => Err("the Lyapunov solve is not verified".into()),
-            },
-            Formula::Steepness => match &cert.steepness {
-                Some(s) => Ok(iv(
-                    (point(2.0) * point(s.s_minus[0].0) * point(dep.inf())).inf(),
-                    (point(2.0) * point(s.s_plus[1].0) * point(dep.sup())).sup(),
-                )),
-                None => Err("no steepness claim".into()),
-            },
-            Formula::E12 => Err("E12 is a discrete formula".into()),
-        };
-        // E7 and the steepness bound give an upper end only under (H1).
-        let lower_only = b.formula != Formula::Linear && b.claim[1].0 == f64::INFINITY;
-        let needs_h1 = b.formula != Formula::Linear && !lower_only;
-        let r = v.and_then(|v| {
-            let v = if lower_only {
-                iv(v.inf(), f64::INFINITY)
-            } else {
-                v
-            };
-            if needs_h1 && !h1_ok {
-                Err("an upper end is claimed but (H1) is not certified".into())
-            } else if holds(&b.claim, v) {
-                Ok(format!(
-                    "{:?}: claim ⊇ [{:e}, {:e}]",
-                    b.formula,
-                    v.inf(),
-                    v.sup()
-                ))
-            } else {
-                Err(format!(
-                    "{:?} gives [{:e}, {:e}], not inside the claim",
-                    b.formula,
-                    v.inf(),
-                    v.sup()
-                ))
-            }
-        });
+        let r = barrier(&cx, cert, b, &min, h1_ok, h2_ok, steep_ok);
         push("barrier", r);
     }
     for b in &cert.barrier_discrete {
         let eta = b.eta.0;
-        let v = match b.formula {
-            Formula::Linear => {
-                match linear_barrier(&cx.l, &cx.domain, &cx.noise, &min, Some(eta)) {
-                    Some(Ok(v)) => Ok(v),
-                    _ => Err("the Stein solve is not verified".to_string()),
-                }
-            }
-            Formula::E12 => e12(&cx, &min, eta),
-            f => Err(format!("{f:?} is not a discrete formula")),
-        };
-        let r = v.and_then(|v| {
-            if holds(&b.claim, v) {
-                Ok(format!(
-                    "{:?}: claim ⊇ [{:e}, {:e}]",
-                    b.formula,
-                    v.inf(),
-                    v.sup()
-                ))
-            } else {
-                Err(format!(
-                    "{:?} gives [{:e}, {:e}], not inside the claim",
-                    b.formula,
-                    v.inf(),
-                    v.sup()
-                ))
-            }
-        });
-        push(&format!("discrete barrier η = {eta}"), r);
+        push(
+            &format!("discrete barrier η = {eta}"),
+            discrete(&cx, &min, b),
+        );
     }
     for (i, p) in cert.paths.iter().enumerate() {
         let r = path_action(&cx.l, &cx.noise, &cx.x, &cx.domain, p).and_then(|a| {
@@ -354,6 +294,197 @@ pub fn recheck(cert: &Certificate) -> R<Vec<Check>> {
         push(&format!("path {}", i + 1), r);
     }
     Ok(out)
+}
+
+/// The continuous barrier claim: each end from its own evidence.
+fn barrier(
+    cx: &Ctx,
+    cert: &Certificate,
+    b: &super::BarrierClaim,
+    min: &Minimizer,
+    h1_ok: bool,
+    h2_ok: bool,
+    steep_ok: bool,
+) -> R<String> {
+    let dep = to_interval(&cert.depth.claim).ok_or("the depth claim has lo > hi")?;
+    let sigma2 = || {
+        cx.noise
+            .isotropic_sigma()
+            .map(|s| point(s).sqr())
+            .ok_or("E7 needs isotropic noise".to_string())
+    };
+    let linear = || match linear_barrier(&cx.l, &cx.domain, &cx.noise, min, None) {
+        Some(Ok(v)) => Ok(v),
+        _ => Err("the Lyapunov solve is not verified".to_string()),
+    };
+    let steep = || {
+        cert.steepness
+            .as_ref()
+            .filter(|_| steep_ok)
+            .ok_or("no rechecked steepness claim".to_string())
+    };
+    let need_h2 = || {
+        if h2_ok {
+            Ok(())
+        } else {
+            Err("Lemma HJ needs (H2), which is not rechecked".to_string())
+        }
+    };
+    let need_h1 = || {
+        if h1_ok {
+            Ok(())
+        } else {
+            Err("this upper end needs (H1), which is not rechecked".to_string())
+        }
+    };
+    let lo = match &b.lower {
+        LowerEvidence::E7 => (point(2.0) * dep / sigma2()?).inf(),
+        LowerEvidence::Linear => linear()?.inf(),
+        LowerEvidence::CLoss => {
+            need_h2()?;
+            let c = (point(2.0) * point(steep()?.s_minus[0].0)).inf();
+            (point(c) * point(dep.inf())).inf()
+        }
+        LowerEvidence::CQuad(q) => {
+            need_h2()?;
+            c_quad(cx, q).map_err(|e| format!("C-quad: {e}"))?
+        }
+        LowerEvidence::Trivial => 0.0,
+    };
+    let hi = match &b.upper {
+        UpperEvidence::E7 => {
+            need_h1()?;
+            (point(2.0) * dep / sigma2()?).sup()
+        }
+        UpperEvidence::Linear => linear()?.sup(),
+        UpperEvidence::Steepness => {
+            need_h1()?;
+            (point(2.0) * point(steep()?.s_plus[1].0) * point(dep.sup())).sup()
+        }
+        UpperEvidence::Path(p) => {
+            // Lemma P is applied under (H2) (proofs/geometric-action-upper-bound.md).
+            need_h2()?;
+            let a = path_action(&cx.l, &cx.noise, &cx.x, &cx.domain, p)
+                .map_err(|e| format!("Lemma P path: {e}"))?;
+            if a > p.upper.0 {
+                return Err(format!(
+                    "Lemma P path: recomputed action bound {a:e} > its claimed {:e}",
+                    p.upper.0
+                ));
+            }
+            a
+        }
+        UpperEvidence::Unbounded => f64::INFINITY,
+    };
+    let (cl, ch) = (b.claim[0].0, b.claim[1].0);
+    if cl <= lo && ch >= hi && !lo.is_nan() && !hi.is_nan() {
+        Ok(format!(
+            "lower {:?}, upper {}: claim ⊇ [{lo:e}, {hi:e}]",
+            lower_name(&b.lower),
+            upper_name(&b.upper)
+        ))
+    } else {
+        Err(format!(
+            "lower {}, upper {} give [{lo:e}, {hi:e}], not inside the claim [{cl:e}, {ch:e}]",
+            lower_name(&b.lower),
+            upper_name(&b.upper)
+        ))
+    }
+}
+
+fn lower_name(l: &LowerEvidence) -> &'static str {
+    match l {
+        LowerEvidence::E7 => "E7",
+        LowerEvidence::Linear => "E8",
+        LowerEvidence::CLoss => "C-loss",
+        LowerEvidence::CQuad(_) => "C-quad",
+        LowerEvidence::Trivial => "trivial",
+    }
+}
+
+fn upper_name(u: &UpperEvidence) -> &'static str {
+    match u {
+        UpperEvidence::E7 => "E7",
+        UpperEvidence::Linear => "E8",
+        UpperEvidence::Steepness => "2s⁺ΔL",
+        UpperEvidence::Path(_) => "Lemma P",
+        UpperEvidence::Unbounded => "none",
+    }
+}
+
+/// A certified lower bound of dist(c, ∂D) for c ∈ D (0 when not certified).
+fn boundary_distance(domain: &Domain, c: &[f64]) -> f64 {
+    match domain {
+        Domain::Ball { center, radius } => {
+            let o = dist2(&pts(&c.iter().map(|&v| F(v)).collect::<Vec<_>>()), center).sqrt();
+            (point(*radius) - o).inf().max(0.0)
+        }
+        Domain::Interval { .. } | Domain::Box { .. } => domain
+            .bounding_box()
+            .iter()
+            .zip(c)
+            .map(|(d, &x)| {
+                (point(x) - point(d.inf()))
+                    .min(point(d.sup()) - point(x))
+                    .inf()
+            })
+            .fold(f64::INFINITY, f64::min)
+            .max(0.0),
+    }
+}
+
+/// True only when the box certainly misses D̄.
+fn misses_closure(domain: &Domain, b: &[Interval]) -> bool {
+    matches!(domain, Domain::Ball { center, radius } if dist2(b, center).inf() > point(*radius).sqr().sup())
+}
+
+/// C-quad (`proofs/quadratic-hj-certificate.md`): K = B̄(c, ρ) ⊇ X, c ∈ D with
+/// dist(c, ∂D) > ρ, P symmetric with λ_min(P) > 0, 0 < γ ≤ 1, every leaf of the tree
+/// re-passes its test; then V̄ ≥ γ·½λ_min(P)·dist(c, ∂D)² − γ·½λ_max(P)ρ².
+fn c_quad(cx: &Ctx, q: &CQuadEvidence) -> R<f64> {
+    let d = cx.d;
+    let (gamma, rho) = (q.gamma.0, q.rho.0);
+    if q.centre.len() != d || q.p.len() != d * d {
+        return Err("c or P does not match the dimension".into());
+    }
+    let c: Vec<f64> = q.centre.iter().map(|v| v.0).collect();
+    let p: Vec<f64> = q.p.iter().map(|v| v.0).collect();
+    if (0..d).any(|i| (0..d).any(|j| p[i * d + j] != p[j * d + i])) {
+        return Err("P is not exactly symmetric".into());
+    }
+    if !(gamma > 0.0 && gamma <= 1.0) {
+        return Err("γ ∉ (0, 1]".into());
+    }
+    let eig = sym_eig_bounds(&pts(&q.p), d).ok_or("the eigenvalues of P are not enclosed")?;
+    if !(eig.min.inf() > 0.0) {
+        return Err("λ_min(P) > 0 not certified".into());
+    }
+    let rho2 = point(rho).sqr();
+    if !(dist2(&cx.x, &c).sup() <= rho2.inf()) {
+        return Err("K = B̄(c, ρ) does not contain X".into());
+    }
+    let dist = boundary_distance(&cx.domain, &c);
+    if !(cx.domain.contains(&c) && dist > rho) {
+        return Err("dist(c, ∂D) > ρ not certified".into());
+    }
+    if !covers(&q.tree.root, &cx.domain.bounding_box()) {
+        return Err("the tree's root does not contain D̄".into());
+    }
+    let ctx = QuadCtx::new(&cx.l, &cx.noise, &cx.domain, c.clone(), &p, rho);
+    let mut scratch = Scratch::new();
+    walk_tree(&q.tree, d, |b, n| match n {
+        Node::Excluded if misses_closure(&cx.domain, b) || dist2(b, &c).sup() < rho2.inf() => {
+            Ok(())
+        }
+        Node::Proved(Some(_)) if ctx.hamiltonian(b, gamma, &mut scratch).sup() <= 0.0 => Ok(()),
+        Node::Proved(None) if ctx.matrix_test(b, gamma) => Ok(()),
+        _ => Err("the HJ inequality is not re-proved on the box".into()),
+    })
+    .map_err(|e| format!("HJ tree: {e}"))?;
+    let gi = point(gamma);
+    let wmin = point(0.5) * gi * point(eig.min.inf()) * point(dist).sqr();
+    let corr = (point(0.5) * gi * point(eig.max.sup()) * rho2).sup();
+    Ok((wmin - point(corr)).inf().max(0.0))
 }
 
 /// Krawczyk: K(X₀) ⊂ int X₀ with X₀ = x̂ ± ε; then K(X₀) ∩ X₀ ⊆ X ⊆ X₀, X ⊂ D, ∇²L ≻ 0 on X.
@@ -453,6 +584,102 @@ fn project(p: &[F], c: &[f64], r: f64) -> Option<Vec<Interval>> {
 fn depth(cx: &Ctx, cert: &Certificate, lstar: Interval) -> R<String> {
     let (l, claim) = (&cx.l, &cert.depth.claim);
     let proven = match (&cx.domain, &cert.depth.evidence) {
+        (_, DepthEvidence::NotRecorded) => {
+            return if claim[0].0 == f64::NEG_INFINITY && claim[1].0 == f64::INFINITY {
+                Ok("not claimed".into())
+            } else {
+                Err("a depth is claimed without evidence".into())
+            };
+        }
+        (
+            Domain::Box { lo, hi },
+            DepthEvidence::BoxFaces {
+                taylor,
+                faces,
+                upper_point,
+            },
+        ) => {
+            let d = cx.d;
+            let mut lower = f64::NEG_INFINITY;
+            if let Some(t) = taylor {
+                let bbox = cx.domain.bounding_box();
+                let mut h = vec![point(0.0); d * d];
+                l.hessian(&bbox, &mut h);
+                let lam = sym_eig_bounds(&h, d).map_or(f64::NEG_INFINITY, |e| e.min.inf());
+                // |y − θ*| ≥ inf X_i − lo_i (resp. hi_i − sup X_i) on the face of coordinate i.
+                let gap =
+                    cx.x.iter()
+                        .zip(lo.iter().zip(hi))
+                        .map(|(v, (&a, &b))| {
+                            (point(v.inf()) - point(a))
+                                .inf()
+                                .min((point(b) - point(v.sup())).inf())
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                if !(t.lambda_lo.0 > 0.0 && t.gap.0 > 0.0 && t.lambda_lo.0 <= lam && t.gap.0 <= gap)
+                {
+                    return Err("Taylor bound parameters not certified".into());
+                }
+                lower = (point(0.5) * point(t.lambda_lo.0) * point(t.gap.0).sqr()).inf();
+            }
+            if faces.len() != 2 * d {
+                return Err(format!(
+                    "{} face trees for 2d = {} faces",
+                    faces.len(),
+                    2 * d
+                ));
+            }
+            let mut lb = f64::INFINITY;
+            for (k, t) in faces.iter().enumerate() {
+                let (i, v) = (k / 2, if k % 2 == 0 { lo[k / 2] } else { hi[k / 2] });
+                let face: Vec<Interval> = (0..d)
+                    .map(|j| if j == i { point(v) } else { iv(lo[j], hi[j]) })
+                    .collect();
+                if !covers(&t.root, &face) {
+                    return Err(format!(
+                        "face tree {}: the root does not contain its face",
+                        k + 1
+                    ));
+                }
+                walk_tree(t, d, |b, n| match n {
+                    Node::Proved(Some(e)) => {
+                        let enc = enclose(l, b);
+                        if enc.is_empty() || enc.inf() < e[0].0 {
+                            return Err(format!("L ≥ {:e} not certified on the box", e[0].0));
+                        }
+                        lb = lb.min(e[0].0);
+                        Ok(())
+                    }
+                    _ => Err("face box without a bound".into()),
+                })
+                .map_err(|e| format!("face tree {}: {e}", k + 1))?;
+            }
+            lower = lower.max((point(lb) - lstar).inf());
+            // The upper point must lie on ∂D: inside D̄ with a coordinate on its face.
+            let p: Vec<f64> = upper_point.iter().map(|v| v.0).collect();
+            let on_boundary = p
+                .iter()
+                .zip(lo.iter().zip(hi))
+                .all(|(x, (a, b))| a <= x && x <= b)
+                && p.iter()
+                    .zip(lo.iter().zip(hi))
+                    .any(|(x, (a, b))| x == a || x == b);
+            let upper = if on_boundary {
+                (point(l.value(&pts(upper_point)).sup()) - lstar).sup()
+            } else {
+                f64::INFINITY
+            };
+            if !(claim[0].0 <= lower && claim[1].0 >= upper) {
+                return Err(format!(
+                    "claim [{:e}, {:e}] ⊉ proven [{lower:e}, {upper:e}]",
+                    claim[0].0, claim[1].0
+                ));
+            }
+            return Ok(format!(
+                "ΔL ∈ [{lower:e}, {upper:e}] ⊆ claim ({} faces)",
+                2 * d
+            ));
+        }
         (Domain::Interval { lo, hi }, DepthEvidence::Endpoints) => {
             l.value(&[point(*lo)]).min(l.value(&[point(*hi)])) - lstar
         }
@@ -681,28 +908,45 @@ fn steepness(cx: &Ctx, s: &super::SteepnessClaim, spec: Option<(f64, f64)>) -> R
         (point(1.0) / point(lmax)).inf(),
         (point(1.0) / point(lmin)).sup(),
     );
+    let (mut lo_minus, mut hi_plus) = (lo_minus, hi_plus);
+    if let Some(ev) = &s.evidence {
+        let (tm, tp) = steepness_trees(cx, ev)?;
+        lo_minus = lo_minus.max(tm);
+        hi_plus = hi_plus.min(tp);
+    }
     let (mut hi_minus, mut lo_plus) = (hi_plus, lo_minus);
-    let p = pts(&s.exit_point);
-    let mut g = vec![point(0.0); d];
-    l.gradient(&p, &mut g);
-    let mut sig = vec![point(0.0); d * d];
-    noise.covariance(l, &p, &mut sig);
-    let g2 = g.iter().fold(point(0.0), |a, v| a + v.sqr());
-    let inside = match &cx.domain {
-        Domain::Interval { lo, hi } => *lo <= p[0].inf() && p[0].sup() <= *hi,
-        Domain::Ball { center, radius } => dist2(&p, center).sup() <= point(*radius).sqr().inf(),
-        Domain::Box { lo, hi } => p
-            .iter()
-            .zip(lo.iter().zip(hi))
-            .all(|(v, (a, b))| *a <= v.inf() && v.sup() <= *b),
-    };
-    if g2.inf() > 0.0 && inside {
-        let sg = matvec(&sig, &g, d, d);
-        let gsg = g.iter().zip(&sg).fold(point(0.0), |a, (x, y)| a + *x * *y);
-        hi_minus = hi_minus.min((g2 / gsg).sup());
-        if let Some(u) = verified_solve(&sig, &g, d) {
-            let gu = g.iter().zip(&u).fold(point(0.0), |a, (x, y)| a + *x * *y);
-            lo_plus = lo_plus.max((gu / g2).inf());
+    let mut points = vec![&s.exit_point];
+    if let Some(ev) = &s.evidence {
+        points.extend(ev.witnesses.iter());
+    }
+    for q in points {
+        if q.len() != d {
+            return Err("a witness point does not match the dimension".into());
+        }
+        let p = pts(q);
+        let mut g = vec![point(0.0); d];
+        l.gradient(&p, &mut g);
+        let mut sig = vec![point(0.0); d * d];
+        noise.covariance(l, &p, &mut sig);
+        let g2 = g.iter().fold(point(0.0), |a, v| a + v.sqr());
+        let inside = match &cx.domain {
+            Domain::Interval { lo, hi } => *lo <= p[0].inf() && p[0].sup() <= *hi,
+            Domain::Ball { center, radius } => {
+                dist2(&p, center).sup() <= point(*radius).sqr().inf()
+            }
+            Domain::Box { lo, hi } => p
+                .iter()
+                .zip(lo.iter().zip(hi))
+                .all(|(v, (a, b))| *a <= v.inf() && v.sup() <= *b),
+        };
+        if g2.inf() > 0.0 && inside {
+            let sg = matvec(&sig, &g, d, d);
+            let gsg = g.iter().zip(&sg).fold(point(0.0), |a, (x, y)| a + *x * *y);
+            hi_minus = hi_minus.min((g2 / gsg).sup());
+            if let Some(u) = verified_solve(&sig, &g, d) {
+                let gu = g.iter().zip(&u).fold(point(0.0), |a, (x, y)| a + *x * *y);
+                lo_plus = lo_plus.max((gu / g2).inf());
+            }
         }
     }
     if sm[0].0 <= lo_minus && sm[1].0 >= hi_minus && sp[0].0 <= lo_plus && sp[1].0 >= hi_plus {
@@ -712,6 +956,148 @@ fn steepness(cx: &Ctx, s: &super::SteepnessClaim, spec: Option<(f64, f64)>) -> R
     } else {
         Err("a steepness claim is not implied by the Rayleigh bounds and the exit point".into())
     }
+}
+
+/// The steepness trees: (lower bound of s⁻, upper bound of s⁺) over D̄ ∖ {θ*} from the
+/// leaves outside K = B̄(c, inner) and the Rayleigh bounds of Σ on the box c ± inner.
+fn steepness_trees(cx: &Ctx, ev: &SteepnessEvidence) -> R<(f64, f64)> {
+    let (l, noise, d, c) = (&cx.l, &cx.noise, cx.d, &cx.c);
+    let inner = ev.inner.0;
+    if !(inner >= 0.0) {
+        return Err("negative inner radius".into());
+    }
+    let mut sig = vec![point(0.0); d * d];
+    noise.covariance(l, &ball_box(c, inner), &mut sig);
+    let (k_lo, k_hi) = match sym_eig_bounds(&sig, d) {
+        Some(e) => (
+            if e.max.sup() > 0.0 {
+                (point(1.0) / point(e.max.sup())).inf()
+            } else {
+                0.0
+            },
+            if e.min.inf() > 0.0 {
+                (point(1.0) / point(e.min.inf())).sup()
+            } else {
+                f64::INFINITY
+            },
+        ),
+        None => (0.0, f64::INFINITY),
+    };
+    let in2 = point(inner).sqr();
+    let bbox = cx.domain.bounding_box();
+    let mut scratch = Scratch::new();
+    let mut run = |t: &BnbTree, minus: bool| -> R<f64> {
+        if !covers(&t.root, &bbox) {
+            return Err("a steepness tree's root does not contain D̄".into());
+        }
+        let mut acc = if minus {
+            f64::INFINITY
+        } else {
+            f64::NEG_INFINITY
+        };
+        walk_tree(t, d, |b, n| match n {
+            Node::Excluded if misses_closure(&cx.domain, b) || dist2(b, c).sup() < in2.inf() => {
+                Ok(())
+            }
+            Node::Proved(Some(e)) => {
+                let (lo, hi) = box_bounds(l, noise, b, &mut scratch);
+                if minus && lo >= e[0].0 {
+                    acc = acc.min(e[0].0);
+                    Ok(())
+                } else if !minus && hi <= e[1].0 {
+                    acc = acc.max(e[1].0);
+                    Ok(())
+                } else {
+                    Err("the recomputed steepness bound is weaker than the leaf's".into())
+                }
+            }
+            _ => Err("box meets D̄ ∖ K but has no bound".into()),
+        })
+        .map_err(|e| format!("steepness tree: {e}"))?;
+        Ok(acc)
+    };
+    let lo = match &ev.minus {
+        Some(t) => run(t, true)?.min(k_lo),
+        None => 0.0,
+    };
+    let hi = match &ev.plus {
+        Some(t) => run(t, false)?.max(k_hi),
+        None => f64::INFINITY,
+    };
+    Ok((lo, hi))
+}
+
+/// One discrete barrier claim: each end from its own evidence.
+fn discrete(cx: &Ctx, min: &Minimizer, b: &super::DiscreteClaim) -> R<String> {
+    let eta = b.eta.0;
+    let exact = |f: &Formula| match f {
+        Formula::Linear => match linear_barrier(&cx.l, &cx.domain, &cx.noise, min, Some(eta)) {
+            Some(Ok(v)) => Ok(v),
+            _ => Err("the Stein solve is not verified".to_string()),
+        },
+        Formula::E12 => e12(cx, min, eta),
+        f => Err(format!("{f:?} is not a discrete formula")),
+    };
+    let lo = match &b.lower {
+        DiscreteLower::Exact(f) => exact(f)?.inf(),
+        DiscreteLower::Trivial => 0.0,
+    };
+    let hi = match &b.upper {
+        DiscreteUpper::Exact(f) => exact(f)?.sup(),
+        DiscreteUpper::Path { path } => discrete_action(cx, eta, path)?,
+        DiscreteUpper::Unbounded => f64::INFINITY,
+    };
+    let (cl, ch) = (b.claim[0].0, b.claim[1].0);
+    if cl <= lo && ch >= hi {
+        Ok(format!("claim ⊇ [{lo:e}, {hi:e}]"))
+    } else {
+        Err(format!(
+            "the evidence gives [{lo:e}, {hi:e}], not inside the claim [{cl:e}, {ch:e}]"
+        ))
+    }
+}
+
+/// E10 (`proofs/discrete-action-upper-bound.md`): the certified upper bound of
+/// S_η(θ*, x_1, …, x_n) = Σ_k |x_{k+1} − x_k + η∇L(x_k)|²_{Σ(x_k)⁻¹}/(2η) for every
+/// θ* = x_0 ∈ X, with x_n certified outside D and Σ ≻ 0 certified at every x_k.
+fn discrete_action(cx: &Ctx, eta: f64, path: &[Vec<F>]) -> R<f64> {
+    let (l, noise, d) = (&cx.l, &cx.noise, cx.d);
+    if !(eta > 0.0) || path.is_empty() || path.iter().any(|x| x.len() != d) {
+        return Err("E10 path: needs η > 0 and points of dimension d".into());
+    }
+    let end = pts(&path[path.len() - 1]);
+    let out = match &cx.domain {
+        Domain::Interval { lo, hi } => end[0].sup() <= *lo || end[0].inf() >= *hi,
+        Domain::Ball { center, radius } => dist2(&end, center).inf() >= point(*radius).sqr().sup(),
+        Domain::Box { lo, hi } => end
+            .iter()
+            .zip(lo.iter().zip(hi))
+            .any(|(v, (a, b))| v.sup() <= *a || v.inf() >= *b),
+    };
+    if !out {
+        return Err("E10 path: the last point is not certified outside D".into());
+    }
+    let e = point(eta);
+    let mut prev = cx.x.clone();
+    let mut g = vec![point(0.0); d];
+    let mut sig = vec![point(0.0); d * d];
+    let mut s = point(0.0);
+    for x in path {
+        l.gradient(&prev, &mut g);
+        noise.covariance(l, &prev, &mut sig);
+        if !sym_eig_bounds(&sig, d).is_some_and(|e| e.min.inf() > 0.0) {
+            return Err("E10 path: Σ ≻ 0 not certified at a point".into());
+        }
+        let v: Vec<Interval> = (0..d).map(|i| point(x[i].0) - prev[i] + e * g[i]).collect();
+        let u = verified_solve(&sig, &v, d).ok_or("E10 path: Σ⁻¹v not enclosed")?;
+        let q = v.iter().zip(&u).fold(point(0.0), |a, (p, q)| a + *p * *q);
+        s = s + q / (point(2.0) * e);
+        prev = pts(x);
+    }
+    if s.is_empty() || !s.sup().is_finite() {
+        return Err("E10 path: the action is not enclosed".into());
+    }
+    Ok(s.sup())
 }
 
 /// E12 (isotropic quadratic, domain centred at θ* = 0): V̄_η = r² min λ(2 − ηλ)/(2σ²).
@@ -768,22 +1154,41 @@ pub fn path_action(
         return Err("the last vertex is not certified outside D".into());
     }
     let n = p.subsegments;
+    let nseg = vs.len() - 1;
+    // α break points per segment: the given ones, or n equal sub-segments.
+    let breaks: Vec<Vec<f64>> = match &p.breakpoints {
+        Some(bp) => {
+            let ok = bp.len() == nseg
+                && bp.iter().map(|b| b.len().saturating_sub(1)).sum::<usize>() <= MAX_SUBSEGMENTS
+                && bp.iter().all(|b| {
+                    b.len() >= 2
+                        && b[0].0 == 0.0
+                        && b[b.len() - 1].0 == 1.0
+                        && b.windows(2).all(|w| w[0].0 < w[1].0)
+                });
+            if !ok {
+                return Err("malformed break points (one list 0 < … < 1 per segment)".into());
+            }
+            bp.iter().map(|b| b.iter().map(|x| x.0).collect()).collect()
+        }
+        None => vec![(0..=n).map(|t| t as f64 / n as f64).collect(); nseg],
+    };
     let mut total = point(0.0);
     let mut g = vec![point(0.0); d];
     let mut sig = vec![point(0.0); d * d];
     let dot =
         |a: &[Interval], b: &[Interval]| a.iter().zip(b).fold(point(0.0), |s, (x, y)| s + *x * *y);
-    for w in vs.windows(2) {
-        let at = |t: usize| -> Vec<Interval> {
+    for (w, al) in vs.windows(2).zip(&breaks) {
+        let at = |a: f64| -> Vec<Interval> {
             (0..d)
-                .map(|i| w[0][i] + (w[1][i] - w[0][i]) * point(t as f64) / point(n as f64))
+                .map(|i| w[0][i] + (w[1][i] - w[0][i]) * point(a))
                 .collect()
         };
-        let v: Vec<Interval> = (0..d)
-            .map(|i| (w[1][i] - w[0][i]) / point(n as f64))
-            .collect();
-        for j in 0..n {
-            let (a, b) = (at(j), at(j + 1));
+        for ab in al.windows(2) {
+            let (a, b) = (at(ab[0]), at(ab[1]));
+            let v: Vec<Interval> = (0..d)
+                .map(|i| (w[1][i] - w[0][i]) * (point(ab[1]) - point(ab[0])))
+                .collect();
             let h: Vec<Interval> = a.iter().zip(&b).map(|(s, t)| s.convex_hull(*t)).collect();
             l.gradient(&h, &mut g);
             let f = match noise.isotropic_sigma() {

@@ -7,6 +7,7 @@
 //! ∂D is the union of the 2d faces.
 
 use super::bnb::{self, bisect, enclose_value};
+use super::evidence::{fv, BnbTree, DepthEvidence, NodeId, TaylorEvidence, TreeRecorder, F};
 use super::{Hypothesis, BNB_MAX_DIM, SPHERE_REL_TOL};
 use crate::landscape::{Landscape, Scratch};
 use crate::num::imat::sym_eig_bounds;
@@ -43,6 +44,8 @@ fn face_name(lo: &[f64], hi: &[f64], i: usize, upper: bool) -> String {
 struct Item {
     lb: f64,
     b: Vec<Interval>,
+    /// (face index, node id) in the face recorders.
+    id: (usize, NodeId),
 }
 impl PartialEq for Item {
     fn eq(&self, o: &Self) -> bool {
@@ -72,6 +75,9 @@ pub struct FacesMin {
     pub boxes: usize,
     /// False when the box budget ran out before the gap closed.
     pub converged: bool,
+    /// One bisection tree per face, in the order F_1^−, F_1^+, F_2^−, … (certificate
+    /// evidence): every leaf is `Proved` with the mean-value enclosure's lower end.
+    pub trees: Option<Vec<BnbTree>>,
 }
 
 /// Upper bound of L at the real point `m` (binary64 coordinates), interval evaluated.
@@ -104,29 +110,46 @@ pub fn faces_min(
         }
     }
     let mut heap = BinaryHeap::new();
+    let mut recs = Vec::with_capacity(2 * d);
     for i in 0..d {
         for upper in [false, true] {
             let b = face(lo, hi, i, upper);
+            let (rec, root) = TreeRecorder::new(&b);
             let lb = enclose_value(l, &b, &mut g, &mut scratch).inf();
-            heap.push(Item { lb, b });
+            heap.push(Item {
+                lb,
+                b,
+                id: (recs.len(), root),
+            });
+            recs.push(rec);
         }
     }
     let mut pruned_min = f64::INFINITY;
     let mut boxes = 0usize;
-    while let Some(Item { lb, b }) = heap.pop() {
+    let lower_bound = |v: f64| {
+        Some(iv(
+            if v.is_nan() { f64::NEG_INFINITY } else { v },
+            f64::INFINITY,
+        ))
+    };
+    while let Some(Item { lb, b, id }) = heap.pop() {
         let closed = lb >= ub - rel_tol * (1.0 + ub.abs());
         if closed || boxes >= max_boxes {
+            recs[id.0].proved(id.1, lower_bound(lb));
+            for o in heap {
+                recs[o.id.0].proved(o.id.1, lower_bound(o.lb));
+            }
             return FacesMin {
                 lower: pruned_min.min(lb),
                 upper: ub,
                 argmin,
                 boxes,
                 converged: closed,
+                trees: recs.into_iter().map(TreeRecorder::finish).collect(),
             };
         }
         boxes += 1;
-        let (b1, b2) = bisect(&b);
-        for child in [b1, b2] {
+        for (cid, child) in recs[id.0].split(id.1, &b) {
             let clb = enclose_value(l, &child, &mut g, &mut scratch).inf();
             let mid: Vec<f64> = child.iter().map(|x| x.mid()).collect();
             let u = point_upper(l, &mid, &mut scratch);
@@ -136,9 +159,14 @@ pub fn faces_min(
             }
             if clb >= ub {
                 pruned_min = pruned_min.min(clb);
+                recs[id.0].proved(cid, lower_bound(clb));
                 continue;
             }
-            heap.push(Item { lb: clb, b: child });
+            heap.push(Item {
+                lb: clb,
+                b: child,
+                id: (id.0, cid),
+            });
         }
     }
     FacesMin {
@@ -147,13 +175,15 @@ pub fn faces_min(
         argmin,
         boxes,
         converged: true,
+        trees: recs.into_iter().map(TreeRecorder::finish).collect(),
     }
 }
 
 /// ΔL on a box: lower bound the larger of the face branch-and-bound ([`faces_min`]) and,
 /// when ∇²L ≻ 0 on D̄, the Taylor bound ½ λ_lo gap² (gap = distance from the minimiser
 /// box X to ∂D); upper bound from the interval evaluation at the best face point.
-/// Returns (ΔL, method, argmin, boxes). Proof: `proofs/depth-branch-and-bound.md` § Box.
+/// Returns (ΔL, method, argmin, boxes) and the certificate evidence (when the face trees
+/// were recorded). Proof: `proofs/depth-branch-and-bound.md` § Box.
 pub fn box_depth(
     l: &Landscape,
     lo: &[f64],
@@ -161,7 +191,7 @@ pub fn box_depth(
     x: &[Interval],
     lstar: Interval,
     max_boxes: usize,
-) -> (Interval, String, Vec<f64>, usize) {
+) -> (Interval, String, Vec<f64>, usize, Option<DepthEvidence>) {
     let d = lo.len();
     // Candidates (f64 guides): the projection of the minimiser box midpoint onto each face.
     let c: Vec<f64> = x.iter().map(|v| v.mid()).collect();
@@ -184,6 +214,7 @@ pub fn box_depth(
     ));
     // Taylor: for y on the face θ_i = lo_i, |y − θ*| ≥ θ*_i − lo_i ≥ inf X_i − lo_i.
     let bbox: Vec<Interval> = lo.iter().zip(hi).map(|(&a, &b)| iv(a, b)).collect();
+    let mut taylor = None;
     let mut hb = vec![point(0.0); d * d];
     l.hessian(&bbox, &mut hb);
     if let Some(eig) = sym_eig_bounds(&hb, d) {
@@ -199,6 +230,10 @@ pub fn box_depth(
             .fold(f64::INFINITY, f64::min);
         if lam > 0.0 && gap > 0.0 {
             let t = (point(0.5) * point(lam) * point(gap).sqr()).inf();
+            taylor = Some(TaylorEvidence {
+                lambda_lo: F(lam),
+                gap: F(gap),
+            });
             if t > lower {
                 lower = t;
                 methods.insert(0, "Taylor bound ½ λ_min(∇²L on D̄) dist(X, ∂D)²".to_string());
@@ -211,7 +246,12 @@ pub fn box_depth(
         "lower: {}; upper: interval evaluation at a point of a face",
         methods.join("; ")
     );
-    (iv(lower, upper), method, fm.argmin, fm.boxes)
+    let ev = fm.trees.map(|faces| DepthEvidence::BoxFaces {
+        taylor,
+        faces,
+        upper_point: fv(&fm.argmin),
+    });
+    (iv(lower, upper), method, fm.argmin, fm.boxes, ev)
 }
 
 /// Proves that −∇L points strictly into D on every face: ∂_iL < 0 on F_i^− and ∂_iL > 0

@@ -35,6 +35,11 @@ pub struct DiscreteBarrier {
     pub hj_lower: Option<f64>,
     /// The E10 upper bound alone (certified), when a path was certified.
     pub action_upper: Option<f64>,
+    /// Which bound gave the lower end: "E11", "E12", "Stein" (E10–E12 linear case with
+    /// constant Σ) or "none".
+    pub lower_family: String,
+    /// Which bound gave the upper end: "E10", "E12", "Stein" or "none".
+    pub upper_family: String,
     /// The E11 certificate parameters.
     pub certificate: Option<HjCertificate>,
     /// The vertices x_1, …, x_n of the certified path (x_0 = θ* ∈ X is not listed).
@@ -82,6 +87,8 @@ impl DiscreteBarrier {
             upper_method: why,
             hj_lower: None,
             action_upper: None,
+            lower_family: "none".into(),
+            upper_family: "none".into(),
             certificate: None,
             path: None,
             boxes: 0,
@@ -137,6 +144,13 @@ pub fn discrete_barrier(
     };
     // The exact linear cases.
     let exact = linear_exact(l, domain, min, noise, eta);
+    let exact_family = if noise.isotropic_sigma().is_some() {
+        "E12"
+    } else {
+        "Stein"
+    };
+    let mut lower_family = if lo_hj.is_some() { "E11" } else { "none" };
+    let mut upper_family = if hi_path.is_some() { "E10" } else { "none" };
     let (mut lo, mut lm) = match lo_hj {
         Some(v) => (v.max(0.0), lower_method),
         None => (0.0, format!("{lower_method}; trivial lower bound S_η ≥ 0")),
@@ -148,6 +162,7 @@ pub fn discrete_barrier(
     if let Some((v, m)) = &exact {
         if v.inf() > lo {
             lo = v.inf();
+            lower_family = exact_family;
             lm = format!(
                 "{m} (the E11 certificate gave {})",
                 lo_hj.map_or("none".into(), |x| format!("{x:.17e}"))
@@ -155,6 +170,7 @@ pub fn discrete_barrier(
         }
         if v.sup() < hi {
             hi = v.sup();
+            upper_family = exact_family;
             um = format!(
                 "{m} (the E10 path gave {})",
                 hi_path.map_or("none".into(), |x| format!("{x:.17e}"))
@@ -176,6 +192,8 @@ pub fn discrete_barrier(
         upper_method: um,
         hj_lower: lo_hj,
         action_upper: hi_path,
+        lower_family: lower_family.into(),
+        upper_family: upper_family.into(),
         certificate: cert,
         path,
         boxes,

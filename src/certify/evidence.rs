@@ -242,6 +242,17 @@ pub struct TaylorEvidence {
 pub enum DepthEvidence {
     /// Interval domain: ΔL = min(L(lo), L(hi)) − L*, evaluated directly.
     Endpoints,
+    /// No evidence recorded (box domains in this format version): the depth is not
+    /// claimed, the claim must be [−∞, +∞].
+    NotRecorded,
+    /// Box domain: one tree per face (F_1^−, F_1^+, F_2^−, …; root = the face box), every
+    /// leaf `Proved` with a lower bound of L on the box; the Taylor bound with the gap to
+    /// the nearest face; a point of ∂D for the upper bound.
+    BoxFaces {
+        taylor: Option<TaylorEvidence>,
+        faces: Vec<BnbTree>,
+        upper_point: Vec<F>,
+    },
     /// Ball domain.
     Ball {
         taylor: Option<TaylorEvidence>,
@@ -295,10 +306,47 @@ pub struct PathEvidence {
     /// are the following vertices; otherwise `vertices[0]` is the start.
     pub from_minimizer: bool,
     pub vertices: Vec<Vec<F>>,
-    /// Equal sub-segments per segment in the quadrature.
+    /// Equal sub-segments per segment in the quadrature (when `breakpoints` is absent).
     pub subsegments: usize,
+    /// Optional sub-segment break points per segment (including the segment X → first
+    /// vertex when `from_minimizer`): 0 = α₀ < α₁ < … < α_m = 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakpoints: Option<Vec<Vec<F>>>,
     /// Claimed: S_geo(path) ≤ upper.
     pub upper: F,
+}
+
+/// Evidence for the steepness enclosures (E9) beyond the Rayleigh bounds over D̄
+/// (`proofs/steepness-bounds.md`): bisection trees of the bounding box of D̄ whose
+/// `Excluded` leaves miss D̄ or lie inside K = B̄(c, inner) (c = midpoint of X; the
+/// Rayleigh bounds of Σ on the box c ± inner cover K), and whose `Proved` leaves carry
+/// [lower bound of s, upper bound of s*] on the box.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SteepnessEvidence {
+    pub inner: F,
+    /// The tree of the s⁻ search (its leaves' lower ends bound s⁻ from below).
+    pub minus: Option<BnbTree>,
+    /// The tree of the s⁺ search (its leaves' upper ends bound s⁺ from above).
+    pub plus: Option<BnbTree>,
+    /// Points of D̄ with ∇L ≠ 0 whose s (resp. s*) gives the inner end of s⁻ (resp. s⁺).
+    pub witnesses: Vec<Vec<F>>,
+}
+
+/// Evidence for the C-quad lower bound (`proofs/quadratic-hj-certificate.md`):
+/// W = γ·½(θ−c)ᵀP(θ−c); the HJ inequality on D̄ ∖ K, K = B̄(c, ρ) ⊇ X, by a bisection
+/// tree of the bounding box of D̄: `Excluded` leaves miss D̄ or lie inside K,
+/// `Proved(Some(h))` leaves passed the natural enclosure (sup h ≤ 0), `Proved(None)` the
+/// mean-value matrix test.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CQuadEvidence {
+    pub gamma: F,
+    pub centre: Vec<F>,
+    /// P, row-major d×d, exactly symmetric.
+    pub p: Vec<F>,
+    pub rho: F,
+    pub tree: BnbTree,
 }
 
 /// Everything the searches record for the certificate (filled by `certify`).
@@ -310,5 +358,7 @@ pub struct Evidence {
     pub spectrum: Option<SpectrumEvidence>,
     /// Spectrum bounds (λ_min lower, λ_max upper) of Σ over D̄ when enclosed.
     pub spectrum_bounds: Option<(f64, f64)>,
+    /// The steepness search trees (non-isotropic Σ).
+    pub steepness: Option<SteepnessEvidence>,
     pub paths: Vec<PathEvidence>,
 }

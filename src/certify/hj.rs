@@ -8,7 +8,8 @@
 //! Proofs: `proofs/hamilton-jacobi-lemma.md` (the lemma with the K correction),
 //! `proofs/quadratic-hj-certificate.md` (C-quad), `proofs/steepness-bounds.md` (C-loss).
 
-use super::bnb::{bisect, dist2, max_dist};
+use super::bnb::{dist2, max_dist};
+use super::evidence::{BnbTree, TreeRecorder};
 use super::steepness::{boundary_distance, domain_scale, meets_closure};
 use crate::landscape::{Domain, Landscape, NoiseModel, Scratch};
 use crate::num::imat::{isum, matmul, matvec, sym_eig_bounds};
@@ -55,6 +56,11 @@ pub struct HjCertificate {
     pub correction: f64,
     /// Boxes processed (all γ trials).
     pub boxes: usize,
+    /// C-quad: the bisection tree of the winning γ (certificate evidence): `Excluded`
+    /// leaves miss D̄ or lie inside K; `Proved(Some(h))` leaves passed the natural
+    /// enclosure h ∋ H(θ, ∇W) with sup h ≤ 0, `Proved(None)` leaves the mean-value matrix
+    /// test ([`QuadCtx::matrix_test`]).
+    pub tree: Option<BnbTree>,
     /// What was proved.
     pub detail: String,
 }
@@ -77,6 +83,7 @@ pub fn c_loss(s_minus_lo: f64, depth: Interval) -> Option<HjCertificate> {
         inner_radius: 0.0,
         correction: 0.0,
         boxes: 0,
+        tree: None,
         detail: format!(
             "W = c(L − L*) with c = 2s⁻ ≥ {c:.6e}: V̄ ≥ c·ΔL (proofs/steepness-bounds.md)"
         ),
@@ -220,6 +227,8 @@ pub struct HjRun {
     pub boxes: usize,
     /// Where it failed (when it did).
     pub failure: Option<String>,
+    /// The bisection tree when it holds (see [`HjCertificate::tree`]).
+    pub tree: Option<BnbTree>,
 }
 
 /// Certifies H(θ, ∇W) ≤ 0 on D̄ ∖ K for W = γ·½eᵀPe by depth-first interval bisection
@@ -230,24 +239,32 @@ pub fn hj_check(ctx: &QuadCtx, gamma: f64, max_boxes: usize) -> HjRun {
     let scale = domain_scale(ctx.domain);
     let tiny = 1e-12 * scale;
     let mut scratch = Scratch::new();
-    let mut stack = vec![ctx.domain.bounding_box()];
+    let bbox = ctx.domain.bounding_box();
+    let (mut rec, root) = TreeRecorder::new(&bbox);
+    let mut stack = vec![(root, bbox)];
     let mut boxes = 0usize;
     let fail = |boxes, why: String| HjRun {
         holds: false,
         boxes,
         failure: Some(why),
+        tree: None,
     };
-    while let Some(b) = stack.pop() {
+    while let Some((id, b)) = stack.pop() {
         if !meets_closure(ctx.domain, &b) || dist2(&b, &ctx.c).sup() < rho2.inf() {
+            rec.excluded(id);
             continue;
         }
         boxes += 1;
         // The matrix test pays off near c (and on the first boxes, where it settles a
         // linear problem at once); far from c the hull's Hessian is too wide.
         let near = boxes <= 4 || dist2(&b, &ctx.c).sup().sqrt() <= 0.25 * scale;
-        if ctx.hamiltonian(&b, gamma, &mut scratch).sup() <= 0.0
-            || (near && ctx.matrix_test(&b, gamma))
-        {
+        let h = ctx.hamiltonian(&b, gamma, &mut scratch);
+        if h.sup() <= 0.0 {
+            rec.proved(id, Some(h));
+            continue;
+        }
+        if near && ctx.matrix_test(&b, gamma) {
+            rec.proved(id, None);
             continue;
         }
         // A certain violation at the midpoint (in D and outside K) ends the search.
@@ -273,14 +290,15 @@ pub fn hj_check(ctx: &QuadCtx, gamma: f64, max_boxes: usize) -> HjRun {
                 ),
             );
         }
-        let (b1, b2) = bisect(&b);
-        stack.push(b1);
-        stack.push(b2);
+        let [c1, c2] = rec.split(id, &b);
+        stack.push(c1);
+        stack.push(c2);
     }
     HjRun {
         holds: true,
         boxes,
         failure: None,
+        tree: rec.finish(),
     }
 }
 
@@ -341,9 +359,14 @@ pub fn c_quad(
         64
     };
     let mut boxes = 0usize;
+    let mut tree = None;
     let mut try_gamma = |g: f64| {
-        let r = hj_check(&ctx, g, per_run);
+        let mut r = hj_check(&ctx, g, per_run);
         boxes += r.boxes;
+        if r.holds {
+            // Every certified γ is larger than the previous one: keep the last tree.
+            tree = r.tree.take();
+        }
         r
     };
     let mut gamma;
@@ -402,6 +425,7 @@ pub fn c_quad(
         inner_radius: rho,
         correction: corr,
         boxes,
+        tree,
         detail: format!(
             "W = γ·½(θ−c)ᵀP(θ−c), P = C⁻¹ (HC + CH = Σ at c, f64), γ = {gamma:.6}: HJ inequality certified on D̄ ∖ B̄(c, {rho:.3e}) ({boxes} boxes over all γ trials); V̄ ≥ γ·½λ_min(P)·dist(c, ∂D)² − γ·½λ_max(P)ρ² (proofs/quadratic-hj-certificate.md){}",
             stop.unwrap_or_default()

@@ -104,6 +104,8 @@ pub struct Certified {
     pub barrier_methods: BarrierMethods,
     /// Which bound gave the lower end: "E7", "E8", "C-loss", "C-quad" or "none".
     pub barrier_lower_family: String,
+    /// Which bound gave the upper end: "E7", "E8", "steepness", "Lemma P" or "none".
+    pub barrier_upper_family: String,
     /// The Lemma HJ certificates computed (C-loss, C-quad), with their parameters.
     pub hj: Vec<hj::HjCertificate>,
     /// Steepness enclosures s⁻(D), s⁺(D) (E9).
@@ -219,7 +221,9 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
             (dep, method, ep)
         }
         Domain::Box { lo, hi } => {
-            let (dep, method, ep, nb) = boxdomain::box_depth(l, lo, hi, x, lstar, spec.max_boxes);
+            let (dep, method, ep, nb, ev) =
+                boxdomain::box_depth(l, lo, hi, x, lstar, spec.max_boxes);
+            evidence.depth = Some(ev.unwrap_or(DepthEvidence::NotRecorded));
             boxes += nb;
             (dep, method, ep)
         }
@@ -269,6 +273,12 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
             None
         }
     };
+    if let (Some(pb), Some(v)) = (&barrier_path, cb.bound.value) {
+        if pb.upper() == v.sup() && v.sup().is_finite() {
+            cb.upper_family = "Lemma P".into();
+        }
+    }
+    evidence.steepness = cb.steepness_evidence.take();
     if let Some(added) = cb.bound.method.strip_prefix(&format!("{before}; ")) {
         let h2 = hypotheses.get(1).is_some_and(|h| h.holds);
         cb.methods.upper = match added.strip_prefix("upper end: ") {
@@ -326,6 +336,7 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
         barrier: cb.bound,
         barrier_methods: cb.methods,
         barrier_lower_family: cb.lower_family,
+        barrier_upper_family: cb.upper_family,
         hj: cb.hj,
         steepness: cb.steepness,
         barrier_path,
@@ -836,6 +847,10 @@ pub struct ContinuousBarrier {
     pub lower_family: String,
     pub hj: Vec<hj::HjCertificate>,
     pub steepness: Steepness,
+    /// The steepness search trees (certificate evidence), when the search ran.
+    pub steepness_evidence: Option<evidence::SteepnessEvidence>,
+    /// Which bound gave the upper end: "E7", "E8", "steepness" or "none".
+    pub upper_family: String,
     pub boxes: usize,
 }
 
@@ -866,6 +881,7 @@ fn continuous_barrier(
     let h1 = hypotheses.first().is_some_and(|h| h.holds);
     let h2 = hypotheses.get(1).is_some_and(|h| h.holds);
     let mut boxes = 0usize;
+    let mut steep_ev = None;
     // Steepness (E9).
     let steep = if let Some(sigma) = noise.isotropic_sigma() {
         let s = point(1.0) / point(sigma).sqr();
@@ -885,6 +901,16 @@ fn continuous_barrier(
             max_boxes,
         );
         boxes += e.boxes;
+        steep_ev = Some(evidence::SteepnessEvidence {
+            inner: F(e.inner_radius),
+            minus: e.minus_tree.clone(),
+            plus: e.plus_tree.clone(),
+            witnesses: [&e.minus_point, &e.plus_point]
+                .into_iter()
+                .flatten()
+                .map(|p| fv(p))
+                .collect(),
+        });
         Steepness {
             s_minus: e.s_minus,
             s_plus: e.s_plus,
@@ -910,6 +936,7 @@ fn continuous_barrier(
     // that they win ties.
     let mut lowers: Vec<(f64, String, String)> = Vec::new();
     let mut upper: Option<(f64, String)> = None;
+    let mut upper_family = "none";
     let mut summary: Option<String> = None;
     if let Some(sigma) = noise.isotropic_sigma() {
         proofs.push("proofs/isotropic-barrier.md".into());
@@ -920,6 +947,7 @@ fn continuous_barrier(
             "E7: V̄ ≥ 2ΔL/σ² (Lemma HJ with W = 2(L − L*)/σ², proofs/isotropic-barrier.md)".into(),
         ));
         if h1 {
+            upper_family = "E7";
             upper = Some((
                 e7.sup(),
                 "E7: V̄ ≤ 2ΔL/σ² (reversed gradient flow, needs (H1); proofs/isotropic-barrier.md)"
@@ -934,6 +962,7 @@ fn continuous_barrier(
         proofs.push("proofs/linear-discrete-barrier.md".into());
         let m = "E8, linear case with constant Σ: V̄ = r²/(2λ_max(C)), HC + CH = Σ by a verified solve (proofs/linear-discrete-barrier.md)";
         lowers.push((v.inf(), "E8".into(), m.into()));
+        upper_family = "E8";
         upper = Some((v.sup(), m.into()));
     }
     let exact = !lowers.is_empty();
@@ -969,6 +998,7 @@ fn continuous_barrier(
             if !proofs.iter().any(|p| p == "proofs/steepness-bounds.md") {
                 proofs.push("proofs/steepness-bounds.md".into());
             }
+            upper_family = "steepness";
             upper = Some((
                 (point(2.0) * point(steep.s_plus.sup()) * point(depth.sup())).sup(),
                 "2s⁺ΔL (Lemma P along the reversed gradient flow from the lowest boundary point, needs (H1); proofs/steepness-bounds.md)".into(),
@@ -1037,6 +1067,8 @@ fn continuous_barrier(
         lower_family,
         hj: hjs,
         steepness: steep,
+        steepness_evidence: steep_ev,
+        upper_family: upper_family.to_string(),
         boxes,
     }
 }

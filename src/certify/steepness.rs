@@ -6,7 +6,8 @@
 //!
 //! Proof: `proofs/steepness-bounds.md` (§ branch-and-bound).
 
-use super::bnb::{bisect, dist2, max_dist};
+use super::bnb::{dist2, max_dist};
+use super::evidence::{BnbTree, NodeId, TreeRecorder};
 use crate::landscape::{Domain, Landscape, NoiseModel, Scratch};
 use crate::num::imat::{isum, matvec, sym_eig_bounds, verified_solve};
 use crate::num::{iv, point};
@@ -86,6 +87,14 @@ pub struct SteepnessEnclosure {
     pub boxes: usize,
     /// False when a search ran out of budget before its gap closed.
     pub converged: bool,
+    /// The bisection trees of the s⁻ and s⁺ searches (certificate evidence): `Excluded`
+    /// leaves miss D̄ or lie inside K, `Proved` leaves carry [lower bound of s, upper bound
+    /// of s*] on the box ([`box_bounds`]).
+    pub minus_tree: Option<BnbTree>,
+    pub plus_tree: Option<BnbTree>,
+    /// The points of D̄ whose values give the inner ends (s⁻ upper, s⁺ lower), if any.
+    pub minus_point: Option<Vec<f64>>,
+    pub plus_point: Option<Vec<f64>>,
 }
 
 fn dot(a: &[Interval], b: &[Interval]) -> Interval {
@@ -187,6 +196,8 @@ pub fn point_values(
 struct Item {
     key: f64,
     b: Vec<Interval>,
+    id: NodeId,
+    bounds: (f64, f64),
 }
 impl PartialEq for Item {
     fn eq(&self, o: &Self) -> bool {
@@ -220,15 +231,14 @@ fn search(
     maximise_sstar: bool,
     max_boxes: usize,
     bisect_ok: bool,
-) -> (f64, f64, usize, bool) {
+) -> (f64, f64, usize, bool, Option<BnbTree>, Option<Vec<f64>>) {
     let rho2 = point(rho).sqr();
     let mut scratch = Scratch::new();
-    let key = |b: &[Interval], scratch: &mut Scratch<Interval>| {
-        let (lo, hi) = box_bounds(l, noise, b, scratch);
+    let key = |bounds: (f64, f64)| {
         if maximise_sstar {
-            -hi
+            -bounds.1
         } else {
-            lo
+            bounds.0
         }
     };
     let pval = |p: &[f64]| -> Option<f64> {
@@ -244,40 +254,70 @@ fn search(
         }
     };
     let mut ub = f64::INFINITY;
+    // The point attaining `ub` (certificate evidence for the inner end).
+    let mut arg: Option<Vec<f64>> = None;
     for p in seeds {
         if let Some(v) = pval(p) {
-            ub = ub.min(v);
+            if v < ub {
+                ub = v;
+                arg = Some(p.clone());
+            }
         }
     }
     let mut heap = BinaryHeap::new();
     let bx = domain.bounding_box();
-    let k0 = key(&bx, &mut scratch);
-    heap.push(Item { key: k0, b: bx });
+    let (mut rec, root) = TreeRecorder::new(&bx);
+    let bounds = box_bounds(l, noise, &bx, &mut scratch);
+    heap.push(Item {
+        key: key(bounds),
+        b: bx,
+        id: root,
+        bounds,
+    });
     let mut boxes = 1usize;
-    while let Some(Item { key: lb, b }) = heap.pop() {
-        let mid: Vec<f64> = b.iter().map(|x| x.mid()).collect();
+    // Closes the popped box and every box still queued with the bounds the search used.
+    let close = |mut rec: TreeRecorder, heap: BinaryHeap<Item>, it: Item| {
+        // s ≤ s*, so lo ≤ hi; widening both ends keeps them valid if rounding crossed them.
+        let enc = |(lo, hi): (f64, f64)| Some(iv(lo.min(hi), hi.max(lo)));
+        rec.proved(it.id, enc(it.bounds));
+        for o in heap {
+            rec.proved(o.id, enc(o.bounds));
+        }
+        rec.finish()
+    };
+    while let Some(it) = heap.pop() {
+        let lb = it.key;
+        let mid: Vec<f64> = it.b.iter().map(|x| x.mid()).collect();
         if let Some(v) = pval(&mid) {
-            ub = ub.min(v);
+            if v < ub {
+                ub = v;
+                arg = Some(mid);
+            }
         }
         if lb >= ub - STEEPNESS_REL_TOL * ub.abs() {
-            return (lb, ub, boxes, true);
+            return (lb, ub, boxes, true, close(rec, heap, it), arg);
         }
-        let w = b.iter().fold(0.0f64, |a, x| a.max(x.wid()));
+        let w = it.b.iter().fold(0.0f64, |a, x| a.max(x.wid()));
         if !bisect_ok || boxes >= max_boxes || w < 1e-12 {
-            return (lb, ub, boxes, false);
+            return (lb, ub, boxes, false, close(rec, heap, it), arg);
         }
-        let (b1, b2) = bisect(&b);
-        for child in [b1, b2] {
+        for (id, child) in rec.split(it.id, &it.b) {
             if !meets_closure(domain, &child) || dist2(&child, c).sup() < rho2.inf() {
+                rec.excluded(id);
                 continue; // misses D̄, or lies inside K
             }
             boxes += 1;
-            let k = key(&child, &mut scratch);
-            heap.push(Item { key: k, b: child });
+            let bounds = box_bounds(l, noise, &child, &mut scratch);
+            heap.push(Item {
+                key: key(bounds),
+                b: child,
+                id,
+                bounds,
+            });
         }
     }
     // Every box was dropped: D̄ ∖ K is covered by nothing left to search.
-    (f64::INFINITY, ub, boxes, true)
+    (f64::INFINITY, ub, boxes, true, rec.finish(), arg)
 }
 
 /// Steepness enclosures over D̄ ∖ {θ*} for the minimiser box `x`, with `seeds` extra
@@ -314,10 +354,11 @@ pub fn steepness_enclosure(
     let (k_lo, k_hi) = rayleigh(&sig, d);
     let bisect_ok = d <= STEEPNESS_MAX_DIM;
     let max_boxes = (max_boxes / STEEPNESS_BUDGET_DIVISOR).max(1);
-    let (lo_m, ub_m, b1, c1) = search(
+    let (lo_m, ub_m, b1, c1, minus_tree, minus_point) = search(
         l, noise, domain, &c, rho, seeds, false, max_boxes, bisect_ok,
     );
-    let (lo_p, ub_p, b2, c2) = search(l, noise, domain, &c, rho, seeds, true, max_boxes, bisect_ok);
+    let (lo_p, ub_p, b2, c2, plus_tree, plus_point) =
+        search(l, noise, domain, &c, rho, seeds, true, max_boxes, bisect_ok);
     let s_minus_lo = lo_m.min(k_lo);
     let s_minus_hi = ub_m.max(s_minus_lo);
     let s_plus_hi = (-lo_p).max(k_hi);
@@ -328,5 +369,9 @@ pub fn steepness_enclosure(
         inner_radius: rho,
         boxes: b1 + b2,
         converged: c1 && c2,
+        minus_tree,
+        plus_tree,
+        minus_point,
+        plus_point,
     }
 }
