@@ -449,8 +449,18 @@ fn fam_strategy() -> impl Strategy<Value = (Fam, [f64; 4], bool)> {
 
 proptest! {
     // 16 cases: each certifies a 2-D landscape (sphere branch-and-bound, path candidates)
-    // and shoots about 150 rays; a few seconds in release.
-    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+    // and shoots about 150 rays; a few seconds in release. The comparison is numerical,
+    // not statistical: the certified side is rigorous and the ray-shooting reference has
+    // the stated tolerance, so a failure is a bug (or a reference inaccurate beyond its
+    // tolerance), never chance. The case generator has a fixed seed, so this test is
+    // reproducible; `CERTIFY_PATH_CASES=N` runs N cases from the same seed for a longer
+    // search by hand.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("CERTIFY_PATH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(16),
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_2026),
+        ..ProptestConfig::default()
+    })]
     #[test]
     fn certified_barrier_contains_independent_minimum_action((fam, sig, iso) in fam_strategy()) {
         let r = 0.5;
