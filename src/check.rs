@@ -9,7 +9,10 @@
 //!   regression only if it FAILs. The baseline's *point of agreement* of a claim is the
 //!   midpoint of the overlap of its certified interval and its estimated interval (where
 //!   both exist and overlap); the new certified interval must contain it. Where the
-//!   baseline has no point of agreement, the two certified intervals must intersect.
+//!   baseline has no point of agreement, the two certified intervals must intersect. (A
+//!   deliberate tightening that excludes the old point of agreement is flagged too: the
+//!   claim's agreement then rests on other numbers, which a person should look at before
+//!   regenerating the baseline.)
 //! * **certified quantities without an estimate** (θ* per coordinate, L*, λ_max, λ_min, ΔL,
 //!   s⁻, s⁺, V̄, V̄_η per η, the exact E[τ] per sweep point): the new enclosure must
 //!   intersect the baseline's. Both are rigorous enclosures of the same number, so
@@ -657,9 +660,7 @@ fn widening(old: &Enclosure, new: &Enclosure, tol: f64) -> Option<String> {
             "from a point".into()
         };
         return Some(format!(
-            "wider than the baseline's (width {} → {}, {rel}; tolerance {:.0} %)",
-            f(wo),
-            f(wn),
+            "wider than the baseline's (width {wo:.3e} → {wn:.3e}, {rel}; tolerance {:.0} %)",
             tol * 100.0
         ));
     }
