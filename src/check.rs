@@ -50,6 +50,10 @@ use thiserror::Error;
 /// The relative widening of a certified enclosure above which a warning is printed.
 pub const DEFAULT_WIDTH_TOLERANCE: f64 = 0.1;
 
+/// Widening below this many ulps of the enclosure's magnitude is never warned about (a
+/// point enclosure of width 1e-16 may legitimately move by an ulp or two).
+pub const WIDTH_ULP_SLACK: f64 = 8.0;
+
 /// Errors of regression mode; every one is bad input (exit code 2) except `Run`, which
 /// carries the `verify` error of the spec.
 #[derive(Debug, Error)]
@@ -481,11 +485,31 @@ impl Status {
     }
 }
 
+/// What a row of the diff table compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A claim (verdict, certified side, estimate).
+    Claim,
+    /// A certified quantity without an estimate.
+    Certified,
+    /// A sweep point's mean exit time.
+    Estimate,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Claim => "claim",
+            Kind::Certified => "certified",
+            Kind::Estimate => "estimate",
+        }
+    }
+}
+
 /// One line of the diff table.
 #[derive(Clone, Debug)]
 pub struct Row {
-    /// "claim", "certified" or "estimate".
-    pub kind: &'static str,
+    pub kind: Kind,
     pub item: String,
     pub baseline: String,
     pub new: String,
@@ -562,7 +586,7 @@ impl Comparison {
                 s,
                 "{} {} {} {} {} {}",
                 pad(r.status.as_str(), 10),
-                pad(r.kind, 9),
+                pad(r.kind.as_str(), 9),
                 pad(&r.item, w_item),
                 pad(&r.baseline, w_b),
                 pad(new, w_n),
@@ -652,7 +676,7 @@ fn widening(old: &Enclosure, new: &Enclosure, tol: f64) -> Option<String> {
     if wn.is_infinite() && wo.is_finite() {
         return Some("the enclosure became unbounded".into());
     }
-    let slack = 8.0 * f64::EPSILON * old.lo.abs().max(old.hi.abs());
+    let slack = WIDTH_ULP_SLACK * f64::EPSILON * old.lo.abs().max(old.hi.abs());
     if wo.is_finite() && wn > wo * (1.0 + tol) + slack {
         let rel = if wo > 0.0 {
             format!("{:.3}×", wn / wo)
@@ -798,7 +822,7 @@ fn compare_claim(old: &ClaimView, new: &ClaimView, tol: f64) -> Row {
         detail.push("changed within what the baseline allows".into());
     }
     Row {
-        kind: "claim",
+        kind: Kind::Claim,
         item: old.id.clone(),
         baseline: claim_summary(old),
         new: claim_summary(new),
@@ -835,7 +859,7 @@ fn compare_certified(
         (None, None) => (Status::Same, String::new()),
     };
     Row {
-        kind: "certified",
+        kind: Kind::Certified,
         item: name.into(),
         baseline: fmt_encl(old),
         new: fmt_encl(new),
@@ -857,7 +881,7 @@ fn compare_estimate(name: &str, old: &Est, new: &Est) -> Row {
         }
     };
     Row {
-        kind: "estimate",
+        kind: Kind::Estimate,
         item: name.into(),
         baseline: fmt_est(old),
         new: fmt_est(new),
@@ -937,7 +961,7 @@ pub fn compare(base: &ReportView, new: &ReportView, opts: &CheckOptions) -> Comp
                         c.rows.push(compare_claim(o, &nc[i], tol));
                     }
                     None => c.rows.push(Row {
-                        kind: "claim",
+                        kind: Kind::Claim,
                         item: o.id.clone(),
                         baseline: claim_summary(o),
                         new: "—".into(),
@@ -950,7 +974,7 @@ pub fn compare(base: &ReportView, new: &ReportView, opts: &CheckOptions) -> Comp
                 let _ = i;
                 let fail = n.verdict == "FAIL";
                 c.rows.push(Row {
-                    kind: "claim",
+                    kind: Kind::Claim,
                     item: n.id.clone(),
                     baseline: "—".into(),
                     new: claim_summary(n),
@@ -995,7 +1019,7 @@ pub fn compare(base: &ReportView, new: &ReportView, opts: &CheckOptions) -> Comp
     for (i, (name, n)) in new.certified.iter().enumerate() {
         if !used[i] {
             c.rows.push(Row {
-                kind: "certified",
+                kind: Kind::Certified,
                 item: name.clone(),
                 baseline: "—".into(),
                 new: fmt_encl(n),
@@ -1011,7 +1035,7 @@ pub fn compare(base: &ReportView, new: &ReportView, opts: &CheckOptions) -> Comp
         match take(&new.estimates, &mut used, name) {
             Some(n) => c.rows.push(compare_estimate(name, o, n)),
             None => c.rows.push(Row {
-                kind: "estimate",
+                kind: Kind::Estimate,
                 item: name.clone(),
                 baseline: fmt_est(o),
                 new: "—".into(),
@@ -1023,7 +1047,7 @@ pub fn compare(base: &ReportView, new: &ReportView, opts: &CheckOptions) -> Comp
     for (i, (name, n)) in new.estimates.iter().enumerate() {
         if !used[i] {
             c.rows.push(Row {
-                kind: "estimate",
+                kind: Kind::Estimate,
                 item: name.clone(),
                 baseline: "—".into(),
                 new: fmt_est(n),
