@@ -494,6 +494,8 @@ pub enum Kind {
     Certified,
     /// A sweep point's mean exit time.
     Estimate,
+    /// A key of the report as a whole (present in the baseline, missing now).
+    Section,
 }
 
 impl Kind {
@@ -502,6 +504,7 @@ impl Kind {
             Kind::Claim => "claim",
             Kind::Certified => "certified",
             Kind::Estimate => "estimate",
+            Kind::Section => "section",
         }
     }
 }
@@ -937,6 +940,23 @@ pub fn compare(base: &ReportView, new: &ReportView, opts: &CheckOptions) -> Comp
                 .push(format!("the baseline has no `{k}`: not compared"));
         }
     }
+    // A key the baseline has and the new report lacks would otherwise compare nothing and
+    // pass silently (e.g. after a format change that moved it): a regression, by name.
+    for k in &new.missing {
+        if !base.missing.contains(k) {
+            c.rows.push(Row {
+                kind: Kind::Section,
+                item: format!("`{k}`"),
+                baseline: "present".into(),
+                new: "—".into(),
+                status: Status::Regression,
+                detail: format!(
+                    "the new report (format {}) has no `{k}`: not compared",
+                    new.format_version
+                ),
+            });
+        }
+    }
     for (k, b) in &base.settings {
         match new.settings.iter().find(|(kn, _)| kn == k) {
             Some((_, n)) if n != b => c.notes.push(format!(
@@ -991,9 +1011,6 @@ pub fn compare(base: &ReportView, new: &ReportView, opts: &CheckOptions) -> Comp
                 });
             }
         }
-        (Some(_), None) => c
-            .notes
-            .push("the new report has no claims: claims not compared".into()),
         _ => {}
     }
 

@@ -292,6 +292,12 @@ fn older_or_extended_baseline_is_read_leniently() {
         .iter()
         .any(|n| n.contains("certified.steepness.s_minus")));
     assert_eq!(status_of(&c, "V̄"), Status::Same);
+    // The other way round (the new report lacks a section the baseline has, as after a
+    // format change that moved it), nothing would be compared: a regression, not a pass.
+    let mut n = fresh.clone();
+    n.as_object_mut().unwrap().remove("claims");
+    let c = compare(&fresh, &n);
+    assert_eq!(status_of(&c, "`claims`"), Status::Regression);
 }
 
 #[test]
