@@ -6,6 +6,7 @@
 
 pub mod certificate;
 pub mod certify;
+pub mod check;
 pub mod claims;
 pub mod landscape;
 pub mod num;

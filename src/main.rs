@@ -67,6 +67,24 @@ enum Command {
         #[arg(long)]
         certificate: Option<PathBuf>,
     },
+    /// Re-run a spec as `verify` does and compare with a baseline report.json (regression
+    /// mode). Exit 0 no regression, 1 some regression, 2 bad input.
+    Check {
+        /// The spec file (TOML).
+        spec: PathBuf,
+        /// The baseline report.json (written by `verify` for the same spec).
+        #[arg(long)]
+        baseline: PathBuf,
+        /// Also write the new report (report.md, report.json) to this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
+        /// Warn when a certified enclosure is wider than (1 + this) × the baseline's.
+        #[arg(long, default_value_t = escapecert::check::DEFAULT_WIDTH_TOLERANCE, value_parser = parse_tolerance)]
+        width_tolerance: f64,
+    },
     /// Re-verify every inequality of a certificate from the file alone.
     /// Exit 0 if all hold, 1 if some check fails, 2 if the file is malformed.
     Recheck {
@@ -125,6 +143,34 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             report::write(&out, &rep)?;
             Ok(print_summary(&rep, &out, t0))
+        }
+        Command::Check {
+            spec,
+            baseline,
+            out,
+            quiet,
+            width_tolerance,
+        } => {
+            use escapecert::check;
+            let base = check::read_baseline(&baseline)?;
+            let spec = Spec::from_file(&spec)?;
+            if !quiet {
+                eprintln!(
+                    "escapecert {}: {} against {}",
+                    env!("CARGO_PKG_VERSION"),
+                    spec.name,
+                    baseline.display()
+                );
+            }
+            let (cmp, _) = check::check(
+                &spec,
+                &base,
+                quiet,
+                out.as_deref(),
+                &check::CheckOptions { width_tolerance },
+            )?;
+            print!("{}", cmp.render());
+            Ok(ExitCode::from(cmp.exit_code()))
         }
         Command::Recheck { certificate } => {
             let checks = escapecert::certificate::recheck::recheck_file(&certificate)?;
@@ -224,6 +270,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// Parses `--shard k/n`.
 fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse::<Shard>().map_err(|e| e.to_string())
+}
+
+/// Parses `--width-tolerance` (a finite number ≥ 0).
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("expected a finite number ≥ 0, found {s:?}")),
+    }
 }
 
 /// Prints the claims table and the overall verdict; returns the exit code.
