@@ -82,7 +82,7 @@ pub fn exp_quantiles(exit_times: &[f64], censor_times: &[f64], mean: f64) -> Vec
 /// Grid nodes per axis of the landscape plot.
 pub const GRID: usize = 49;
 /// Sample trajectories in the landscape plot.
-pub const TRAJECTORIES: usize = 4;
+pub const TRAJECTORIES: usize = 3;
 /// Step cap of a sample trajectory.
 pub const TRAJECTORY_MAX_STEPS: u64 = 200_000;
 /// Vertices kept per sample trajectory (evenly subsampled, last point kept).
@@ -281,7 +281,7 @@ pub fn plot_index(r: &Report) -> Vec<PlotInfo> {
             file: "landscape.svg".into(),
             title: "The landscape, the domain and the exit path".into(),
             caption: format!(
-                "Contours of L (f64 on a {}×{} grid) over the domain's bounding box; black: the boundary of D; magenta: the level L* + ΔL of the certified depth; red: the certified minimiser box and its midpoint; orange: {}; grey: {} sample trajectories of continuous SGD at κ² = {} (the largest of the sweep; Euler–Maruyama, dt = {}, seed {}, at most {} steps) — an illustration, not a statistic.",
+                "Contours of L (f64 on a {}×{} grid) over the domain's bounding box; black: the boundary of D; magenta: the level L* + ΔL of the certified depth; red: the certified minimiser box and its midpoint; orange: {}; grey: {} sample trajectories of continuous SGD, each ending with a dot at its first recorded point outside D, at κ² = {} (the largest of the sweep; Euler–Maruyama, dt = {}, seed {}, at most {} steps) — an illustration, not a statistic.",
                 lp.nx,
                 lp.ny,
                 match &r.certified.barrier_path {
@@ -320,25 +320,32 @@ pub fn markdown_section(r: &Report) -> String {
 /// Renders one plot as SVG text.
 pub fn render(r: &Report, p: &PlotInfo) -> Result<String, String> {
     let mut buf = String::new();
-    let res = match p.kind {
-        Kind::Claim(k) => {
-            let root = SVGBackend::with_string(&mut buf, (760, 480)).into_drawing_area();
-            claim_plot(r, &r.claims[k], &root)
+    let res = (|| -> Res {
+        match p.kind {
+            Kind::Claim(k) => {
+                let root = SVGBackend::with_string(&mut buf, (760, 480)).into_drawing_area();
+                claim_plot(r, &r.claims[k], &root)
+            }
+            Kind::ExpQq => {
+                let n = r.monte_carlo.len().max(1);
+                let cols = n.min(4);
+                let rows = n.div_ceil(cols);
+                let root =
+                    SVGBackend::with_string(&mut buf, (240 * cols as u32, 240 * rows as u32 + 30))
+                        .into_drawing_area();
+                qq_plot(r, &root, rows, cols)
+            }
+            Kind::Landscape => {
+                // Plot area about 560 px high and as wide as the axes' ratio asks (equal scales),
+                // within [440, 980] px.
+                let lp = r.landscape_plot.as_ref().ok_or("no landscape data")?;
+                let ratio = (lp.x_hi - lp.x_lo) / (lp.y_hi - lp.y_lo);
+                let w = (80.0 + 560.0 * ratio).clamp(440.0, 980.0).round() as u32;
+                let root = SVGBackend::with_string(&mut buf, (w, 654)).into_drawing_area();
+                landscape_svg(r, &root)
+            }
         }
-        Kind::ExpQq => {
-            let n = r.monte_carlo.len().max(1);
-            let cols = n.min(4);
-            let rows = n.div_ceil(cols);
-            let root =
-                SVGBackend::with_string(&mut buf, (240 * cols as u32, 240 * rows as u32 + 30))
-                    .into_drawing_area();
-            qq_plot(r, &root, rows, cols)
-        }
-        Kind::Landscape => {
-            let root = SVGBackend::with_string(&mut buf, (720, 640)).into_drawing_area();
-            landscape_svg(r, &root)
-        }
-    };
+    })();
     res.map_err(|e| format!("cannot draw {}: {e}", p.file))?;
     Ok(buf)
 }
@@ -699,15 +706,21 @@ fn landscape_svg(r: &Report, root: &Area<'_>) -> Res {
     for (k, t) in lp.trajectories.iter().enumerate() {
         let s = chart.draw_series(LineSeries::new(
             t.iter().map(|p| (p[0], p[1])),
-            grey.mix(0.8).stroke_width(1),
+            grey.mix(0.45).stroke_width(1),
         ))?;
         if k == 0 {
-            s.label("sample trajectories (illustration)")
+            s.label("sample trajectories and exit points")
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(1))
                 });
         }
     }
+    chart.draw_series(
+        lp.trajectories
+            .iter()
+            .filter_map(|t| t.last())
+            .map(|e| Circle::new((e[0], e[1]), 3, grey.filled())),
+    )?;
     if !lp.boundary.is_empty() {
         chart
             .draw_series(LineSeries::new(
