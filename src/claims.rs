@@ -129,6 +129,8 @@ pub struct Claim {
     /// interval arithmetic): V̄ for 1/κ², V̄/η for B, V̄·B for 1/η (κ² = η/B;
     /// proofs/predicted-slope.md).
     pub predicted_slope: Option<(f64, f64)>,
+    /// The x of each point in `points` against `variable` (empty for claims without a fit).
+    pub abscissa: Vec<f64>,
     /// The level the claim was decided at (Holm–Bonferroni over the report's claims).
     pub level: f64,
     /// The p-value of the claim's test: the smallest α' such that its interval at level
@@ -396,6 +398,7 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
         excluded: Vec::new(),
         variable: String::new(),
         predicted_slope: None,
+        abscissa: Vec::new(),
         level,
         p_value: 1.0,
         disagrees: !misses.is_empty(),
@@ -427,6 +430,7 @@ fn exponent_claim(
         excluded: Vec::new(),
         variable: String::new(),
         predicted_slope: None,
+        abscissa: Vec::new(),
         level,
         p_value: 1.0,
         disagrees: false,
@@ -456,6 +460,7 @@ fn exponent_claim(
     // term, a shift of the intercept), so the verdict does not depend on the choice.
     let abscissa = Abscissa::of(sweep, pts);
     claim.variable = abscissa.name().into();
+    claim.abscissa = usable.iter().map(|&i| abscissa.x(&sweep[i])).collect();
     claim.predicted_slope = certified.as_ref().map(|(lo, hi, _)| {
         let p = iv(*lo, *hi) * abscissa.factor();
         (p.inf(), p.sup())

@@ -32,7 +32,7 @@ enum Command {
     Verify {
         /// The spec file (TOML).
         spec: PathBuf,
-        /// The output folder (report.md, report.json).
+        /// The output folder (report.md, report.json, report.html, plots/).
         #[arg(long)]
         out: PathBuf,
         /// No progress output.
@@ -52,7 +52,7 @@ enum Command {
         /// The shard files (shard-k-of-n.json for every k < n), in any order.
         #[arg(required = true)]
         shards: Vec<PathBuf>,
-        /// The output folder (report.md, report.json).
+        /// The output folder (report.md, report.json, report.html, plots/).
         #[arg(long)]
         out: PathBuf,
         /// No progress output.

@@ -374,7 +374,15 @@ fn tiny_report_reads_back() {
         .collect();
     let mut sorted = names.clone();
     sorted.sort();
-    assert_eq!(sorted, vec!["report.json", "report.md"], "{names:?}");
+    assert_eq!(
+        sorted,
+        vec!["plots", "report.html", "report.json", "report.md"],
+        "{names:?}"
+    );
+    for e in std::fs::read_dir(o.out.join("plots")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(name.ends_with(".svg") && !name.starts_with('.'), "{name}");
+    }
 }
 
 /// Every run censored (1 step, nothing exits): infinite means survive the JSON round trip

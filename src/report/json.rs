@@ -166,6 +166,44 @@ pub struct Certified {
     pub boxes: usize,
     /// Proof files the certified numbers rely on.
     pub proofs: Vec<String>,
+    /// The polyline whose certified action bounds V̄(D) from above (Lemma P), `null` when
+    /// none was certified.
+    #[serde(default)]
+    pub barrier_path: Option<BarrierPath>,
+}
+
+/// The winning polyline of Lemma P (proofs cited in `barrier_method.upper`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BarrierPath {
+    /// Name of the winning candidate curve.
+    pub candidate: String,
+    /// Vertices v₀ = midpoint of the minimiser box, …, v_n ∉ D.
+    pub vertices: Vec<Vec<f64>>,
+}
+
+/// f64 data of the landscape plot of a 2-D problem (an illustration: nothing here is
+/// certified or a statistic).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LandscapePlot {
+    /// The grid's x range and number of nodes.
+    pub x_lo: f64,
+    pub x_hi: f64,
+    pub nx: usize,
+    pub y_lo: f64,
+    pub y_hi: f64,
+    pub ny: usize,
+    /// L at the nodes in f64, row by row (y outer, x inner); `null` where not finite.
+    pub values: Vec<Option<f64>>,
+    /// The boundary of D as a closed polyline.
+    pub boundary: Vec<[f64; 2]>,
+    /// Sample trajectories of continuous SGD (E3), each a polyline ending at the first
+    /// recorded point outside D (or at the step cap).
+    pub trajectories: Vec<Vec<[f64; 2]>>,
+    /// κ² of the trajectories (the largest of the sweep), their seed, step, and step cap.
+    pub kappa2: f64,
+    pub seed: u64,
+    pub dt: f64,
+    pub max_steps: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -198,6 +236,12 @@ pub struct MonteCarloPoint {
     pub mean_exit_time_exact: Option<crate::claims::ExactMean>,
     /// Why the exact E[τ] could not be certified at this point, if it was attempted.
     pub mean_exit_time_exact_error: Option<String>,
+    /// Quantiles of τ/mean (`mean` = `mean_exit_time.estimate`) at the probabilities
+    /// p = 0.01, 0.02, …, 0.99, from the Kaplan–Meier curve (the empirical distribution
+    /// when nothing is censored); `null` where the curve never reaches p (censoring).
+    /// Drawn against the Exp(1) quantiles −ln(1 − p) in plots/exp_qq.svg.
+    #[serde(default)]
+    pub exp_quantiles: Vec<Option<f64>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -255,6 +299,10 @@ pub struct Claim {
     /// The slope against `variable` predicted by the certified barrier (`null` if none).
     #[serde(default)]
     pub predicted_slope: Option<Bounds>,
+    /// The x of each point in `points` against which log E was fitted (its `variable`:
+    /// 1/κ², B, 1/η or a swept value); empty for claims without a fit.
+    #[serde(default)]
+    pub abscissa: Vec<f64>,
     /// The level this claim was decided at (Holm–Bonferroni adjusted).
     #[serde(default)]
     pub level: f64,
@@ -300,4 +348,7 @@ pub struct Report {
     pub monte_carlo: Vec<MonteCarloPoint>,
     pub claims: Vec<Claim>,
     pub summary: Summary,
+    /// Data of the 2-D landscape plot (`null` unless d = 2).
+    #[serde(default)]
+    pub landscape_plot: Option<LandscapePlot>,
 }

@@ -429,6 +429,8 @@ pub fn render_markdown(r: &Report) -> String {
         }
     }
 
+    s.push_str(&super::plot::markdown_section(r));
+
     let st = &r.settings;
     let _ = writeln!(s, "\n## Parameters\n");
     let _ = writeln!(s, "- spec: `{}` ({})", p.spec_file, p.spec_name);

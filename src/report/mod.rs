@@ -1,8 +1,10 @@
 //! Reports: `report.json` (versioned, see [`json`]) and `report.md` (for people),
 //! written atomically into an output folder.
 
+mod html;
 pub mod json;
 mod markdown;
+pub mod plot;
 
 use crate::certify::Certified;
 use crate::claims::{Claim, SweepPoint, Verdict};
@@ -13,6 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+pub use html::render_html;
 pub use markdown::{fmt_enclosure, fmt_lower, fmt_upper, render_markdown};
 
 /// Errors while writing a report.
@@ -25,6 +28,8 @@ pub enum ReportError {
     },
     #[error("cannot serialise the report: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Plot(String),
 }
 
 fn bounds(x: Interval) -> json::Bounds {
@@ -166,6 +171,14 @@ pub fn build(
                 .collect(),
             boxes: cert.boxes,
             proofs: cert.proofs.clone(),
+            barrier_path: cert
+                .barrier_path
+                .as_ref()
+                .filter(|pb| pb.upper().is_finite() && !pb.vertices.is_empty())
+                .map(|pb| json::BarrierPath {
+                    candidate: pb.candidate.clone(),
+                    vertices: pb.vertices.clone(),
+                }),
         },
         monte_carlo: sweep
             .iter()
@@ -195,6 +208,11 @@ pub fn build(
                 statistics: p.statistics.clone(),
                 mean_exit_time_exact: p.exact.clone().and_then(|r| r.ok()),
                 mean_exit_time_exact_error: p.exact.clone().and_then(|r| r.err()),
+                exp_quantiles: plot::exp_quantiles(
+                    &p.result.exit_times,
+                    &p.result.censor_times,
+                    p.mean.estimate,
+                ),
             })
             .collect(),
         claims: claims
@@ -231,6 +249,7 @@ pub fn build(
                 excluded: c.excluded.clone(),
                 variable: c.variable.clone(),
                 predicted_slope: c.predicted_slope.map(|(lo, hi)| json::Bounds { lo, hi }),
+                abscissa: c.abscissa.clone(),
                 level: c.level,
                 p_value: c.p_value,
             })
@@ -242,6 +261,7 @@ pub fn build(
             error_control: "holm-bonferroni".into(),
             claims: claims.len(),
         },
+        landscape_plot: plot::landscape_plot(spec, problem, cert, sweep),
     }
 }
 
@@ -268,14 +288,25 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     std::fs::rename(&tmp, path).map_err(io_err(path))
 }
 
-/// Writes `report.json` and `report.md` into `dir` (created if missing). Both files are
-/// rendered in memory first, so a failure never leaves a half-written report.
+/// Writes `report.json`, `report.md`, `report.html` and `plots/*.svg` into `dir` (created
+/// if missing). Everything is rendered in memory first, so a failure never leaves a
+/// half-written report; each file is written atomically.
 pub fn write(dir: &Path, report: &json::Report) -> Result<(), ReportError> {
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut js = serde_json::to_string_pretty(report)?;
     js.push('\n');
     let md = render_markdown(report);
+    let plots = plot::render_all(report).map_err(ReportError::Plot)?;
+    let html = render_html(report, &md, &plots);
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    if !plots.is_empty() {
+        let pd = dir.join("plots");
+        std::fs::create_dir_all(&pd).map_err(io_err(&pd))?;
+        for (name, svg) in &plots {
+            write_atomic(&pd.join(name), svg.as_bytes())?;
+        }
+    }
     write_atomic(&dir.join("report.json"), js.as_bytes())?;
     write_atomic(&dir.join("report.md"), md.as_bytes())?;
+    write_atomic(&dir.join("report.html"), html.as_bytes())?;
     Ok(())
 }
