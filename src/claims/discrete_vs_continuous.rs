@@ -130,7 +130,6 @@ impl T6Plan {
         }
         let (d_lo, d_hi) = (diff.inf(), diff.sup());
         c.certified = Some((d_lo, d_hi, method.clone()));
-        c.predicted_slope = Some((d_lo, d_hi));
         c.proofs = proofs_cited(&method);
         if c.proofs.is_empty() {
             c.proofs = cert.proofs.clone();

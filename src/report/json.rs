@@ -265,6 +265,10 @@ pub struct Claim {
     /// certified side; 1 if none).
     #[serde(default)]
     pub p_value: f64,
+    /// Proof files behind the certified side (also for claims whose certified side is
+    /// per point, like T5, and so has no single `certified` interval).
+    #[serde(default)]
+    pub proofs: Vec<String>,
     /// The statistical test that decides the claim ("" when none).
     #[serde(default)]
     pub test: String,

@@ -244,6 +244,7 @@ pub fn build(
                 predicted_slope: c.predicted_slope.map(|(lo, hi)| json::Bounds { lo, hi }),
                 level: c.level,
                 p_value: c.p_value,
+                proofs: c.proofs.clone(),
                 test: c.test.clone(),
                 n: c.n,
                 inconclusive_cause: c.inconclusive_cause.clone(),
