@@ -591,15 +591,21 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
                 misses.join("; ")
             ),
         )
+    } else if !worst.is_finite() {
+        cause = Some("too-few-points".to_string());
+        (
+            Verdict::Inconclusive,
+            "too few exits: a point without exits has an interval without an upper end; raise max_steps or the trials until every point has exits".to_string(),
+        )
     } else if worst > MAX_RELATIVE_HALF_WIDTH {
         cause = Some("width".to_string());
         let factor = (worst / MAX_RELATIVE_HALF_WIDTH).powi(2);
         let needed = (factor * total_trials as f64).ceil();
         trials_needed = needed.is_finite().then_some(needed as usize);
-        let how = match trials_needed {
-            Some(t) => format!("about {t} trials in total (now {total_trials}; the half-width scales as 1/√n) would decide"),
-            None => "a point without exits has no upper end: raise max_steps or the trials until every point has exits".to_string(),
-        };
+        let how = format!(
+            "about {} trials in total (now {total_trials}; the half-width scales as 1/√n) would decide",
+            trials_needed.unwrap_or(usize::MAX)
+        );
         (
             Verdict::Inconclusive,
             format!("intervals too wide: every Monte Carlo interval overlaps the certified E[τ], but the widest has relative half-width {worst:.3} > {MAX_RELATIVE_HALF_WIDTH}; {how}"),
