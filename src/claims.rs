@@ -1,8 +1,11 @@
 //! Claims of the theory (THEORY §8) with verdicts that put the certified bound and
 //! the measured rate side by side.
 //!
-//! This slice verdicts T1 (continuous exponent), T2 (discrete exponent) and T5 (exact
-//! mean exit time). Family-wise error control over the claims of one report is
+//! This slice verdicts T1 (continuous exponent), T2 (discrete exponent), T3 (the
+//! non-stationary regime, `claims/start.rs`), T5 (exact mean exit time), T6 (discrete
+//! against continuous, `claims/discrete_vs_continuous.rs`) and the user's `[expect]`
+//! assertions (`claims/expect.rs`); `[claims] check` selects the families
+//! ([`evaluate_with`]). Family-wise error control over the claims of one report is
 //! Holm–Bonferroni (THEORY §7), at family level α = 1 − `[monte_carlo] confidence`:
 //! each claim's test ("its interval misses the certified side") has a p-value, the
 //! smallest α' at which its interval at level 1 − α' misses; with the p-values sorted,
