@@ -19,7 +19,7 @@ mod discrete_vs_continuous;
 mod expect;
 mod start;
 
-pub use start::{GOF_SIMULATIONS, MIN_GOF_EXITS};
+pub use start::{GOF_SIMULATIONS, MIN_GOF_EXITS, MIN_RELAXATION_TIMES};
 
 use crate::certify::Certified;
 use crate::num::{iv, point};
