@@ -1,8 +1,11 @@
 //! Claims of the theory (THEORY §8) with verdicts that put the certified bound and
 //! the measured rate side by side.
 //!
-//! This slice verdicts T1 (continuous exponent), T2 (discrete exponent) and T5 (exact
-//! mean exit time). Family-wise error control over the claims of one report is
+//! This slice verdicts T1 (continuous exponent), T2 (discrete exponent), T3 (the
+//! non-stationary regime, `claims/start.rs`), T5 (exact mean exit time), T6 (discrete
+//! against continuous, `claims/discrete_vs_continuous.rs`) and the user's `[expect]`
+//! assertions (`claims/expect.rs`); `[claims] check` selects the families
+//! ([`evaluate_with`]). Family-wise error control over the claims of one report is
 //! Holm–Bonferroni (THEORY §7), at family level α = 1 − `[monte_carlo] confidence`:
 //! each claim's test ("its interval misses the certified side") has a p-value, the
 //! smallest α' at which its interval at level 1 − α' misses; with the p-values sorted,
@@ -11,6 +14,12 @@
 //! decided at that claim's level. The probability that any claim of a report is FAIL
 //! while its statistics hold is at most α, under any dependence between the claims
 //! (Holm 1979). Each claim states the level it was decided at ([`Claim::level`]).
+
+mod discrete_vs_continuous;
+mod expect;
+mod start;
+
+pub use start::{GOF_SIMULATIONS, MIN_GOF_EXITS, MIN_RELAXATION_TIMES};
 
 use crate::certify::Certified;
 use crate::num::{iv, point};
@@ -139,6 +148,95 @@ pub struct Claim {
     /// Whether the interval at `level` misses the certified side (a Holm rejection; the
     /// verdict is then FAIL, or INCONCLUSIVE when the fit's model cannot support a FAIL).
     pub disagrees: bool,
+    /// Proof files behind the certified side (empty when there is none).
+    pub proofs: Vec<String>,
+    /// The statistical test of the claim (what decides FAIL), or "" when none.
+    pub test: String,
+    /// Sample size of the statistical side: trajectories behind the points used.
+    pub n: usize,
+    /// Why the claim is INCONCLUSIVE, as a code: "hypotheses" (not certified),
+    /// "no-certified-side", "certified-too-loose", "too-few-points" (or exits), "width"
+    /// (intervals too wide), "model" (a disagreement the fitted model cannot support as a
+    /// FAIL), "resolution" (the test cannot reject at the claim's level), "not-applicable".
+    /// `None` for PASS and FAIL.
+    pub inconclusive_cause: Option<String>,
+    /// With cause "width": about how many trajectories in total would decide (the interval
+    /// half-width scales as 1/√n).
+    pub trials_needed: Option<usize>,
+    /// Further evidence, one line each (per-start slopes, per-point p-values, …).
+    pub details: Vec<String>,
+}
+
+impl Claim {
+    /// An undecided claim (INCONCLUSIVE, no evidence yet) at `level`.
+    pub(crate) fn blank(id: String, statement: String, level: f64, hyp: bool) -> Claim {
+        Claim {
+            id,
+            statement,
+            verdict: Verdict::Inconclusive,
+            reason: String::new(),
+            certified: None,
+            estimated: None,
+            fit: None,
+            prefactor_fit: None,
+            model: String::new(),
+            hypotheses_certified: hyp,
+            points: Vec::new(),
+            excluded: Vec::new(),
+            variable: String::new(),
+            predicted_slope: None,
+            abscissa: Vec::new(),
+            level,
+            p_value: 1.0,
+            disagrees: false,
+            proofs: Vec::new(),
+            test: String::new(),
+            n: 0,
+            inconclusive_cause: None,
+            trials_needed: None,
+            details: Vec::new(),
+        }
+    }
+
+    /// The claim's family: "T1" for "T1 from start 2", "T2" for "T2 minibatch (η = 0.1)".
+    pub fn family(&self) -> &str {
+        family_of(&self.id)
+    }
+}
+
+/// The family of a claim id: its first word ("T2 (η = 0.1)" → "T2").
+pub fn family_of(id: &str) -> &str {
+    id.split_whitespace().next().unwrap_or("")
+}
+
+/// The proof files a method text cites (`proofs/….md`), in order, without repeats.
+pub fn proofs_cited(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("proofs/") {
+        let tail = &rest[i..];
+        let end = tail.find(".md").map(|j| j + 3);
+        match end {
+            Some(e)
+                if tail[..e]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c)) =>
+            {
+                let p = tail[..e].to_string();
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+                rest = &tail[e..];
+            }
+            _ => rest = &tail[7..],
+        }
+    }
+    out
+}
+
+/// Total trajectories behind the points `pts`.
+pub(crate) fn trials_of(sweep: &[SweepPoint], pts: &[usize]) -> usize {
+    pts.iter().map(|&i| sweep[i].result.trials).sum()
 }
 
 /// A PASS needs a slope interval no wider than this fraction of the certified barrier
@@ -164,6 +262,17 @@ enum Plan {
     Exact {
         pts: Vec<usize>,
     },
+    /// T3 (src/claims/start.rs).
+    Start(start::T3Plan),
+    /// T6 at one η (src/claims/discrete_vs_continuous.rs).
+    Compare(discrete_vs_continuous::T6Plan),
+    /// An `[expect]` assertion (src/claims/expect.rs).
+    Expect(expect::ExpectPlan),
+    /// A claim listed in `[claims] check` that does not apply to this spec.
+    NotApplicable {
+        id: String,
+        reason: String,
+    },
 }
 
 impl Plan {
@@ -184,6 +293,32 @@ impl Plan {
                 level,
             ),
             Plan::Exact { pts } => exact_mean_claim(cert, sweep, pts, level),
+            Plan::Start(t) => t.decide(cert, sweep, level),
+            Plan::Compare(t) => t.decide(cert, sweep, level),
+            Plan::Expect(e) => e.decide(cert, level),
+            Plan::NotApplicable { id, reason } => {
+                let mut c = Claim::blank(
+                    id.clone(),
+                    format!("{id}, listed in [claims] check"),
+                    level,
+                    cert.hypotheses_hold(),
+                );
+                c.inconclusive_cause = Some("not-applicable".into());
+                c.reason = format!("not applicable: {reason}");
+                c
+            }
+        }
+    }
+
+    /// The claim family the plan belongs to ("T1", …, "expect").
+    fn family(&self) -> &str {
+        match self {
+            Plan::Exponent { id, .. } => family_of(id),
+            Plan::Exact { .. } => "T5",
+            Plan::Start(_) => "T3",
+            Plan::Compare(_) => "T6",
+            Plan::Expect(_) => "expect",
+            Plan::NotApplicable { id, .. } => id,
         }
     }
 
@@ -192,6 +327,13 @@ impl Plan {
     /// nested in the level, so "misses" is monotone in α'). Resolution: α' down to
     /// [`MIN_P_VALUE`] (below that the level 1 − α' is not representable), relative 1e-9.
     fn p_value(&self, cert: &Certified, sweep: &[SweepPoint]) -> f64 {
+        // Claims whose test is not an interval compute their p-value directly.
+        match self {
+            Plan::Start(t) => return t.p_value(cert, sweep),
+            Plan::Expect(e) => return e.p_value(cert),
+            Plan::NotApplicable { .. } => return 1.0,
+            _ => {}
+        }
         let misses = |alpha: f64| self.decide(cert, sweep, 1.0 - alpha).disagrees;
         let hi_alpha = 1.0 - 1e-9;
         if !misses(hi_alpha) {
@@ -219,6 +361,70 @@ pub const MIN_P_VALUE: f64 = 1e-15;
 /// Verdicts every claim that applies to the sweep, with Holm–Bonferroni family-wise
 /// error control at level α = 1 − `confidence` (see the module documentation).
 pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<Claim> {
+    evaluate_with(cert, sweep, confidence, &ClaimOptions::default())
+}
+
+/// The claim families a spec may list in `[claims] check` (THEORY §8; T4 comes from a
+/// `[sweep]` table).
+pub const CLAIM_IDS: [&str; 6] = ["T1", "T2", "T3", "T4", "T5", "T6"];
+
+/// Which claims to check, and the user's assertions (`[claims]`, `[expect]`).
+#[derive(Clone, Debug, Default)]
+pub struct ClaimOptions {
+    /// `[claims] check`: the families to verdict (ids of [`CLAIM_IDS`]); `None` = every
+    /// claim that applies. A listed family with no claim gets an INCONCLUSIVE
+    /// "not applicable: …" claim.
+    pub check: Option<Vec<String>>,
+    /// `[expect]` assertions; always verdicted when given.
+    pub expect: crate::spec::ExpectSpec,
+}
+
+/// Why a claim family has no claim for this sweep (for `[claims] check`).
+fn not_applicable_reason(family: &str, cert: &Certified, sweep: &[SweepPoint]) -> String {
+    let has = |d: Dynamics| sweep.iter().any(|p| p.dynamics == d);
+    match family {
+        "T1" => "T1 needs continuous SGD simulated ([monte_carlo] dynamics has no \"continuous\")"
+            .into(),
+        "T2" => "T2 needs discrete or minibatch SGD simulated ([monte_carlo] dynamics has neither)"
+            .into(),
+        "T3" => "T3 needs simulated sweep points".into(),
+        "T4" => {
+            "T4 (scaling laws) is verdicted from a [sweep] table, and this spec has none".into()
+        }
+        "T5" => {
+            let why: Vec<String> = sweep
+                .iter()
+                .filter_map(|p| p.exact.as_ref().and_then(|r| r.clone().err()))
+                .take(1)
+                .collect();
+            if let Some(w) = why.first() {
+                format!("the exact E[τ] (E13/E14) could not be certified: {w}")
+            } else if !has(Dynamics::Continuous) {
+                "T5 compares continuous SGD with the exact E[τ], and no continuous point was simulated".into()
+            } else {
+                "no exact mean exit time formula applies: E13 needs a 1-D interval domain, E14 a radial quadratic λI on a ball centred at 0 started at 0, both with isotropic noise".into()
+            }
+        }
+        "T6" => {
+            if !has(Dynamics::Continuous) || !has(Dynamics::Discrete) {
+                "T6 compares continuous with discrete (E1) SGD; simulate both ([monte_carlo] dynamics = [\"continuous\", \"discrete\"])".into()
+            } else if cert.barrier_discrete.is_empty() {
+                "no discrete barrier was certified".into()
+            } else {
+                "no η has both continuous and discrete points from the first start".into()
+            }
+        }
+        other => format!("no claim {other} applies"),
+    }
+}
+
+/// [`evaluate`] with `[claims] check` and `[expect]`.
+pub fn evaluate_with(
+    cert: &Certified,
+    sweep: &[SweepPoint],
+    confidence: f64,
+    opts: &ClaimOptions,
+) -> Vec<Claim> {
     let mut plans: Vec<Plan> = Vec::new();
     let mut starts: Vec<usize> = sweep.iter().map(|p| p.start_index).collect();
     starts.sort_unstable();
@@ -297,6 +503,26 @@ pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<
     if !exact_pts.is_empty() {
         plans.push(Plan::Exact { pts: exact_pts });
     }
+    if !sweep.is_empty() {
+        plans.push(Plan::Start(start::T3Plan));
+    }
+    for t in discrete_vs_continuous::plans(cert, sweep) {
+        plans.push(Plan::Compare(t));
+    }
+    if let Some(check) = &opts.check {
+        plans.retain(|p| check.iter().any(|c| c == p.family()));
+        for id in check {
+            if !plans.iter().any(|p| p.family() == id) {
+                plans.push(Plan::NotApplicable {
+                    id: id.clone(),
+                    reason: not_applicable_reason(id, cert, sweep),
+                });
+            }
+        }
+    }
+    for e in expect::plans(cert, &opts.expect) {
+        plans.push(Plan::Expect(e));
+    }
     holm(&plans, cert, sweep, 1.0 - confidence)
 }
 
@@ -360,6 +586,9 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
         }
     }
     let hyp = cert.hypotheses_hold();
+    let total_trials = trials_of(sweep, pts);
+    let mut cause = None;
+    let mut trials_needed = None;
     let (verdict, reason) = if !misses.is_empty() {
         (
             Verdict::Fail,
@@ -368,10 +597,24 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
                 misses.join("; ")
             ),
         )
-    } else if worst > MAX_RELATIVE_HALF_WIDTH {
+    } else if !worst.is_finite() {
+        cause = Some("too-few-points".to_string());
         (
             Verdict::Inconclusive,
-            format!("every Monte Carlo interval overlaps the certified E[τ], but the widest has relative half-width {worst:.3} > {MAX_RELATIVE_HALF_WIDTH}"),
+            "too few exits: a point without exits has an interval without an upper end; raise max_steps or the trials until every point has exits".to_string(),
+        )
+    } else if worst > MAX_RELATIVE_HALF_WIDTH {
+        cause = Some("width".to_string());
+        let factor = (worst / MAX_RELATIVE_HALF_WIDTH).powi(2);
+        let needed = (factor * total_trials as f64).ceil();
+        trials_needed = needed.is_finite().then_some(needed as usize);
+        let how = format!(
+            "about {} trials in total (now {total_trials}; the half-width scales as 1/√n) would decide",
+            trials_needed.unwrap_or(usize::MAX)
+        );
+        (
+            Verdict::Inconclusive,
+            format!("intervals too wide: every Monte Carlo interval overlaps the certified E[τ], but the widest has relative half-width {worst:.3} > {MAX_RELATIVE_HALF_WIDTH}; {how}"),
         )
     } else {
         (
@@ -383,26 +626,33 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
             ),
         )
     };
-    Claim {
-        id: "T5".into(),
-        statement: "the Monte Carlo mean exit time of continuous SGD agrees with the exact E[τ] (THEORY T5, E13/E14), certified by interval quadrature".into(),
-        verdict,
-        reason,
-        certified: None,
-        estimated: widest,
-        fit: None,
-        prefactor_fit: None,
-        model: String::new(),
-        hypotheses_certified: hyp,
-        points: pts.to_vec(),
-        excluded: Vec::new(),
-        variable: String::new(),
-        predicted_slope: None,
-        abscissa: Vec::new(),
-        level,
-        p_value: 1.0,
-        disagrees: !misses.is_empty(),
+    let mut proofs = vec!["proofs/exit-time-formulas.md".to_string()];
+    for &i in pts {
+        if let Some(Ok(ex)) = &sweep[i].exact {
+            for p in proofs_cited(&ex.method) {
+                if !proofs.contains(&p) {
+                    proofs.push(p);
+                }
+            }
+        }
     }
+    let mut c = Claim::blank(
+        "T5".into(),
+        "the Monte Carlo mean exit time of continuous SGD agrees with the exact E[τ] (THEORY T5, E13/E14), certified by interval quadrature".into(),
+        level,
+        hyp,
+    );
+    c.verdict = verdict;
+    c.reason = reason;
+    c.estimated = widest;
+    c.points = pts.to_vec();
+    c.disagrees = !misses.is_empty();
+    c.proofs = proofs;
+    c.test = format!("censored-exponential χ² interval of E[τ] at each of the {} points (Bonferroni within the claim, each at level {}) against the certified enclosure", pts.len(), percent(point_level));
+    c.n = total_trials;
+    c.inconclusive_cause = cause;
+    c.trials_needed = trials_needed;
+    c
 }
 
 fn exponent_claim(
@@ -415,26 +665,13 @@ fn exponent_claim(
     level: f64,
 ) -> Claim {
     let hyp = cert.hypotheses_hold();
-    let mut claim = Claim {
-        id,
-        statement,
-        verdict: Verdict::Inconclusive,
-        reason: String::new(),
-        certified: certified.clone(),
-        estimated: None,
-        fit: None,
-        prefactor_fit: None,
-        model: String::new(),
-        hypotheses_certified: hyp,
-        points: Vec::new(),
-        excluded: Vec::new(),
-        variable: String::new(),
-        predicted_slope: None,
-        abscissa: Vec::new(),
-        level,
-        p_value: 1.0,
-        disagrees: false,
-    };
+    let mut claim = Claim::blank(id, statement, level, hyp);
+    claim.certified = certified.clone();
+    if let Some((_, _, m)) = &certified {
+        claim.proofs = proofs_cited(m);
+        claim.proofs.push("proofs/predicted-slope.md".into());
+    }
+    claim.n = trials_of(sweep, pts);
     // Points with at least one exit give a finite log-mean with standard error 1/√m.
     // Points with V̄/κ² below MIN_BARRIER_RATIO are outside the asymptotic regime the
     // theorem speaks of (corrections of relative order κ²/V̄) and are left out of the fit.
@@ -505,15 +742,36 @@ fn exponent_claim(
             .collect();
         failed.join("; ")
     };
+    if let Some(e) = &claim.estimated {
+        claim.test = format!(
+            "weighted least-squares slope of log E against {} ({}, {}) at level {}: its interval must overlap the predicted slope",
+            claim.variable,
+            claim.model,
+            e.method,
+            percent(level)
+        );
+    }
     claim.reason = match (&certified, &claim.estimated) {
-        (None, _) => "no certified barrier for this claim in this version (see the statement)".into(),
-        (Some(_), _) if !hyp => format!("hypotheses not certified ({})", missing_hyp()),
-        (Some(_), None) if claim.reason.is_empty() => format!(
+        (None, _) => {
+            claim.inconclusive_cause = Some("no-certified-side".into());
+            "no certified side: no certified barrier for this claim in this version (see the statement)".into()
+        }
+        (Some(_), _) if !hyp => {
+            claim.inconclusive_cause = Some("hypotheses".into());
+            format!("hypotheses not certified ({})", missing_hyp())
+        }
+        (Some(_), None) if claim.reason.is_empty() => {
+            claim.inconclusive_cause = Some("too-few-points".into());
+            format!(
             "needs at least two sweep values of κ² with exits and V̄/κ² ≥ {MIN_BARRIER_RATIO}; have {} ({} point(s) left out as pre-asymptotic)",
             kappas.len(),
             claim.excluded.len()
-        ),
-        (Some(_), None) => claim.reason.clone(),
+        )
+        }
+        (Some(_), None) => {
+            claim.inconclusive_cause = Some("too-few-points".into());
+            claim.reason.clone()
+        }
         (Some(_), Some(s)) => {
             let (lo, hi) = (&cmp_lo, &cmp_hi);
             let var = &claim.variable;
@@ -522,6 +780,7 @@ fn exponent_claim(
             let half = 0.5 * (s.hi - s.lo);
             let allowed = MAX_RELATIVE_HALF_WIDTH * hi.abs().max(lo.abs());
             if !s.overlaps(*lo, *hi) && claim.prefactor_fit.is_none() {
+                claim.inconclusive_cause = Some("model".into());
                 format!(
                     "the straight-line slope interval [{:.4}, {:.4}] against {var} misses the certified prediction [{lo:.6}, {hi:.6}], but with fewer than {MIN_POINTS_PREFACTOR} κ² values the prefactor's power of κ cannot be fitted and biases this slope; add κ² values to decide",
                     s.lo, s.hi
@@ -537,6 +796,8 @@ fn exponent_claim(
                 )
             } else if half > allowed {
                 let factor = (half / allowed).powi(2);
+                claim.inconclusive_cause = Some("width".into());
+                claim.trials_needed = Some((factor * total_trials as f64).ceil() as usize);
                 format!(
                     "the slope interval [{:.4}, {:.4}] against {var} overlaps the certified prediction [{lo:.6}, {hi:.6}] but is too wide to decide (half-width {half:.3} > {allowed:.3}); about {:.0} trials in total (now {total_trials}) or a wider κ range would decide",
                     s.lo,

@@ -1,7 +1,8 @@
 //! The escapecert command line: a thin layer over the library.
 //!
-//! Exit codes: 0 every claim passed; 1 a claim failed or was inconclusive;
-//! 2 bad input (spec, landscape, domain) or an internal error.
+//! Exit codes: 0 no claim failed (every claim PASS, or some INCONCLUSIVE: the headline
+//! verdict says which); 1 some claim FAILED, or with `verify --strict` also some claim
+//! INCONCLUSIVE; 2 bad input (spec, landscape, domain) or an internal error.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -41,6 +42,9 @@ enum Command {
         /// Rerun each continuous point at dt/2 and report whether the estimates agree.
         #[arg(long)]
         check_dt: bool,
+        /// Exit 1 also when some claim is INCONCLUSIVE (not only when one FAILED).
+        #[arg(long)]
+        strict: bool,
         /// Run only trajectories k, k+n, k+2n, … of every sweep point and write
         /// DIR/shard-k-of-n.json (outcomes only, no verdicts); combine the n shard files
         /// with `escapecert merge`.
@@ -58,6 +62,9 @@ enum Command {
         /// No progress output.
         #[arg(long)]
         quiet: bool,
+        /// Exit 1 also when some claim is INCONCLUSIVE (not only when one FAILED).
+        #[arg(long)]
+        strict: bool,
     },
     /// Print the certified quantities of a spec (no simulation).
     Certify {
@@ -108,6 +115,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             quiet,
             check_dt,
+            strict,
             shard,
         } => {
             let spec = Spec::from_file(&spec)?;
@@ -130,9 +138,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let rep = run::verify(&spec, &opts)?;
             report::write(&out, &rep)?;
-            Ok(print_summary(&rep, &out, t0))
+            Ok(print_summary(&rep, &out, t0, strict))
         }
-        Command::Merge { shards, out, quiet } => {
+        Command::Merge {
+            shards,
+            out,
+            quiet,
+            strict,
+        } => {
             let t0 = std::time::Instant::now();
             let rep = run::merge(
                 &shards,
@@ -142,7 +155,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
             )?;
             report::write(&out, &rep)?;
-            Ok(print_summary(&rep, &out, t0))
+            Ok(print_summary(&rep, &out, t0, strict))
         }
         Command::Check {
             spec,
@@ -285,6 +298,7 @@ fn print_summary(
     rep: &escapecert::report::json::Report,
     out: &std::path::Path,
     t0: std::time::Instant,
+    strict: bool,
 ) -> ExitCode {
     println!(
         "{:<22} {:<13} {:<28} {}",
@@ -305,7 +319,12 @@ fn print_summary(
         out.display(),
         t0.elapsed().as_secs_f64()
     );
-    ExitCode::from(rep.summary.exit_code as u8)
+    let code = if strict {
+        rep.summary.exit_code_strict
+    } else {
+        rep.summary.exit_code
+    };
+    ExitCode::from(code as u8)
 }
 
 fn main() -> ExitCode {

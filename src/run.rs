@@ -1,9 +1,9 @@
 //! The pipeline: spec → landscape → certify / simulate → stats → claims → report.
 
 use crate::certify::{certify, Certified, CertifyError};
-use crate::claims::{evaluate, DtCheck, ExactMean, PointStatistics, SweepPoint};
-use crate::landscape::Problem;
+use crate::claims::{evaluate_with, ClaimOptions, DtCheck, ExactMean, PointStatistics, SweepPoint};
 use crate::landscape::{Domain, Landscape, QuadraticHessian};
+use crate::landscape::{NoiseModel, Problem};
 use crate::report::{self, json, ReportError};
 use crate::simulate::{
     merge_results, problem_fingerprint, simulate_with_progress, trajectory_rng, Dynamics, Noise,
@@ -145,8 +145,32 @@ struct PointPlan {
 
 /// The simulation noise of a problem: every noise model is simulated (isotropic in SIMD
 /// lanes, constant Σ by its Cholesky factor, state-dependent Σ(θ) factored at each step).
+///
+/// `[monte_carlo] noise_scale = c ≠ 1` (fault injection) simulates c²Σ instead of Σ: σ
+/// becomes cσ, a constant Σ becomes c²Σ. The certified side keeps Σ, so the verdicts must
+/// detect the mismatch. With c = 1 the model is used as it is (bit for bit unchanged).
 fn simulation_noise(spec: &Spec, problem: &Problem) -> Result<Noise, RunError> {
-    Noise::from_model(&problem.noise, problem.landscape.dim()).map_err(|e| RunError::Input {
+    let c = spec.monte_carlo.noise_scale;
+    let scaled;
+    let model = if c == 1.0 {
+        &problem.noise
+    } else {
+        scaled = match &problem.noise {
+            NoiseModel::Isotropic { sigma } => NoiseModel::Isotropic { sigma: c * sigma },
+            NoiseModel::Constant { cov } => NoiseModel::Constant {
+                cov: cov.iter().map(|v| c * c * v).collect(),
+            },
+            other => {
+                return Err(RunError::Input {
+                    file: spec.file.clone(),
+                    key: "monte_carlo.noise_scale".into(),
+                    problem: format!("cannot scale the noise model {}", other.describe()),
+                })
+            }
+        };
+        &scaled
+    };
+    Noise::from_model(model, problem.landscape.dim()).map_err(|e| RunError::Input {
         file: spec.file.clone(),
         key: "noise".into(),
         problem: e.to_string(),
@@ -301,7 +325,15 @@ fn analyse(
         sweep.push(run_point(spec, problem, cert, p, seed, opts, source)?);
         seeds.push(seed);
     }
-    let claims = evaluate(cert, &sweep, mc.confidence);
+    let claims = evaluate_with(
+        cert,
+        &sweep,
+        mc.confidence,
+        &ClaimOptions {
+            check: spec.claims_check.clone(),
+            expect: spec.expect.clone(),
+        },
+    );
     Ok(report::build(spec, problem, cert, &sweep, &seeds, &claims))
 }
 
@@ -923,7 +955,7 @@ fn exact_mean(
 }
 
 /// Resamples and simulations of the bootstrap and of the exponential-law test.
-pub const STAT_RESAMPLES: usize = 999;
+pub const STAT_RESAMPLES: usize = crate::claims::GOF_SIMULATIONS;
 
 /// The further statistics of a point: t and bootstrap intervals when nothing is censored,
 /// the Kaplan–Meier median, and the exponential-law test of τ/E[τ] (THEORY §7, T3).

@@ -61,6 +61,22 @@ struct RawSpec {
     sgd: RawSgd,
     monte_carlo: Option<RawMonteCarlo>,
     certify: Option<RawCertify>,
+    claims: Option<RawClaims>,
+    expect: Option<RawExpect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClaims {
+    check: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    barrier: Option<Vec<f64>>,
+    /// `[lo, hi]` (every η) or a list of `{ eta = …, barrier = [lo, hi] }`.
+    barrier_discrete: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +144,7 @@ struct RawMonteCarlo {
     dt: Option<f64>,
     dynamics: Option<Vec<String>>,
     start: Option<Vec<Vec<f64>>>,
+    noise_scale: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,6 +240,19 @@ pub struct MonteCarloSpec {
     pub dynamics: Vec<DynamicsSpec>,
     /// Start points; empty means the certified minimiser.
     pub starts: Vec<Vec<f64>>,
+    /// Fault injection: the simulated noise is multiplied by this factor (Σ by its
+    /// square); the certified side is not. 1 (the default) leaves every simulation
+    /// unchanged bit for bit.
+    pub noise_scale: f64,
+}
+
+/// `[expect]`: the user's assertions about certified quantities, verdicted as claims.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExpectSpec {
+    /// `barrier = [lo, hi]`: V̄ ∈ [lo, hi].
+    pub barrier: Option<(f64, f64)>,
+    /// `barrier_discrete`: (η, lo, hi), V̄_η ∈ [lo, hi]; η `None` = every η of the spec.
+    pub barrier_discrete: Vec<(Option<f64>, f64, f64)>,
 }
 
 /// A validated spec.
@@ -239,6 +269,10 @@ pub struct Spec {
     pub batch: Vec<u32>,
     pub monte_carlo: MonteCarloSpec,
     pub max_boxes: usize,
+    /// `[claims] check`: the claim families to verdict; `None` = all that apply.
+    pub claims_check: Option<Vec<String>>,
+    /// `[expect]`.
+    pub expect: ExpectSpec,
     /// The spec file's text, for the report's provenance.
     pub source_text: String,
 }
@@ -992,6 +1026,7 @@ impl Spec {
             start: None,
             precision: None,
             max_trials: None,
+            noise_scale: None,
         });
         let (trials, precision) = match &mc.trials {
             Some(TrialsRaw::Count(t)) => {
@@ -1146,6 +1181,177 @@ impl Spec {
                 starts.push(p.clone());
             }
         }
+        let noise_scale = match mc.noise_scale {
+            None => 1.0,
+            Some(v) => {
+                let v = positive(f, "monte_carlo.noise_scale", v)?;
+                if v != 1.0
+                    && !matches!(
+                        noise,
+                        NoiseSpec::Isotropic { .. } | NoiseSpec::Constant { .. }
+                    )
+                {
+                    return Err(SpecError::new(
+                        f,
+                        "monte_carlo.noise_scale",
+                        "scales isotropic or constant noise only ([noise] kind = \"isotropic\" or \"constant\")",
+                    ));
+                }
+                if v != 1.0 && dynamics.contains(&DynamicsSpec::Minibatch) {
+                    return Err(SpecError::new(
+                        f,
+                        "monte_carlo.noise_scale",
+                        "minibatch SGD draws its noise from the data and cannot be scaled",
+                    ));
+                }
+                v
+            }
+        };
+        let claims_check = match raw.claims.and_then(|c| c.check) {
+            None => None,
+            Some(list) => {
+                let known = crate::claims::CLAIM_IDS;
+                let mut out: Vec<String> = Vec::new();
+                for (i, id) in list.iter().enumerate() {
+                    if !known.contains(&id.as_str()) {
+                        return Err(SpecError::new(
+                            f,
+                            "claims.check",
+                            format!(
+                                "unknown claim `{id}` (entry {i}); expected some of {}",
+                                known.join(", ")
+                            ),
+                        ));
+                    }
+                    if !out.contains(id) {
+                        out.push(id.clone());
+                    }
+                }
+                if out.is_empty() {
+                    return Err(SpecError::new(
+                        f,
+                        "claims.check",
+                        "must not be empty (omit it to check every claim that applies)",
+                    ));
+                }
+                Some(out)
+            }
+        };
+        let expect = match raw.expect {
+            None => ExpectSpec::default(),
+            Some(e) => {
+                let range = |key: &str, v: &[f64]| -> Result<(f64, f64), SpecError> {
+                    if v.len() != 2 {
+                        return Err(SpecError::new(
+                            f,
+                            key,
+                            format!("must be [lo, hi], got {} number(s)", v.len()),
+                        ));
+                    }
+                    let lo = finite(f, key, v[0])?;
+                    let hi = finite(f, key, v[1])?;
+                    if lo > hi {
+                        return Err(SpecError::new(
+                            f,
+                            key,
+                            format!("lo = {lo} is above hi = {hi}"),
+                        ));
+                    }
+                    Ok((lo, hi))
+                };
+                let barrier = match &e.barrier {
+                    Some(v) => Some(range("expect.barrier", v)?),
+                    None => None,
+                };
+                let mut barrier_discrete = Vec::new();
+                let numbers = |key: &str, v: &toml::Value| -> Result<Vec<f64>, SpecError> {
+                    let bad = || {
+                        SpecError::new(
+                            f,
+                            key,
+                            "must be [lo, hi] (numbers), or a list of { eta = …, barrier = [lo, hi] }",
+                        )
+                    };
+                    v.as_array()
+                        .ok_or_else(bad)?
+                        .iter()
+                        .map(|x| {
+                            x.as_float()
+                                .or_else(|| x.as_integer().map(|i| i as f64))
+                                .ok_or_else(bad)
+                        })
+                        .collect()
+                };
+                match &e.barrier_discrete {
+                    None => {}
+                    Some(v) => {
+                        let key = "expect.barrier_discrete";
+                        let arr = v.as_array().ok_or_else(|| {
+                            SpecError::new(
+                                f,
+                                key,
+                                "must be [lo, hi] or a list of { eta = …, barrier = [lo, hi] }",
+                            )
+                        })?;
+                        if arr.iter().all(|x| x.is_table()) && !arr.is_empty() {
+                            for (i, t) in arr.iter().enumerate() {
+                                let k = format!("{key}[{i}]");
+                                let t = t.as_table().expect("checked");
+                                if let Some(extra) =
+                                    t.keys().find(|k| *k != "eta" && *k != "barrier")
+                                {
+                                    return Err(SpecError::new(
+                                        f,
+                                        &k,
+                                        format!(
+                                            "unknown key `{extra}`; expected `eta` and `barrier`"
+                                        ),
+                                    ));
+                                }
+                                let at = t
+                                    .get("eta")
+                                    .and_then(|x| {
+                                        x.as_float().or_else(|| x.as_integer().map(|i| i as f64))
+                                    })
+                                    .ok_or_else(|| {
+                                        SpecError::new(
+                                            f,
+                                            &format!("{k}.eta"),
+                                            "missing or not a number",
+                                        )
+                                    })?;
+                                if !eta.contains(&at) {
+                                    return Err(SpecError::new(
+                                        f,
+                                        &format!("{k}.eta"),
+                                        format!("η = {at} is not one of [sgd] eta {eta:?}"),
+                                    ));
+                                }
+                                let b = t.get("barrier").ok_or_else(|| {
+                                    SpecError::new(
+                                        f,
+                                        &format!("{k}.barrier"),
+                                        "missing: give [lo, hi]",
+                                    )
+                                })?;
+                                let (lo, hi) = range(
+                                    &format!("{k}.barrier"),
+                                    &numbers(&format!("{k}.barrier"), b)?,
+                                )?;
+                                barrier_discrete.push((Some(at), lo, hi));
+                            }
+                        } else {
+                            let (lo, hi) = range(key, &numbers(key, v)?)?;
+                            barrier_discrete.push((None, lo, hi));
+                        }
+                    }
+                }
+                ExpectSpec {
+                    barrier,
+                    barrier_discrete,
+                }
+            }
+        };
         let max_boxes = match raw.certify.and_then(|c| c.max_boxes) {
             Some(m) => count(f, "certify.max_boxes", m, 1 << 40)? as usize,
             None => defaults::MAX_BOXES,
@@ -1169,8 +1375,11 @@ impl Spec {
                 dt,
                 dynamics,
                 starts,
+                noise_scale,
             },
             max_boxes,
+            claims_check,
+            expect,
             source_text: text.to_string(),
         })
     }

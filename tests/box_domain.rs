@@ -155,7 +155,7 @@ fn linear_certificates_are_not_available_for_boxes() {
 }
 
 /// `verify examples/box_2d.toml` runs (isotropic noise, per-face bridge) and writes a
-/// report: exit 0 (every claim PASS) or 1 (a claim FAIL/INCONCLUSIVE), never 2. The T1
+/// report: exit 0 (no claim FAILED) or 1 (a claim FAILED), never 2. The T1
 /// claim is a statistical test at level 0.95, so a correct implementation gets FAIL at
 /// about 5 % of seeds; at the example's seed (the project's usual 20261126, not tuned) the
 /// verdict is PASS, which the README quotes; this test therefore does not require exit 0.

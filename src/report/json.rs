@@ -251,6 +251,9 @@ pub struct CertifiedSide {
     #[serde(with = "serde_f64_ext")]
     pub hi: f64,
     pub method: String,
+    /// Proof files behind this enclosure.
+    #[serde(default)]
+    pub proofs: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -310,14 +313,38 @@ pub struct Claim {
     /// certified side; 1 if none).
     #[serde(default)]
     pub p_value: f64,
+    /// Proof files behind the certified side (also for claims whose certified side is
+    /// per point, like T5, and so has no single `certified` interval).
+    #[serde(default)]
+    pub proofs: Vec<String>,
+    /// The statistical test that decides the claim ("" when none).
+    #[serde(default)]
+    pub test: String,
+    /// Sample size of the statistical side: trajectories behind the points used.
+    #[serde(default)]
+    pub n: usize,
+    /// Why INCONCLUSIVE: "hypotheses", "no-certified-side", "certified-too-loose",
+    /// "too-few-points", "width", "model", "resolution" or "not-applicable"; `null` for
+    /// PASS and FAIL.
+    #[serde(default)]
+    pub inconclusive_cause: Option<String>,
+    /// With cause "width": about how many trajectories in total would decide.
+    #[serde(default)]
+    pub trials_needed: Option<usize>,
+    /// Further evidence, one line each (per-start slopes, per-point Exp(1) p-values, …).
+    #[serde(default)]
+    pub details: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// "PASS" if every claim passed, "FAIL" if any failed, else "INCONCLUSIVE".
     pub verdict: String,
-    /// The CLI's exit code for this report (0 PASS, 1 otherwise).
+    /// The CLI's exit code for this report: 1 when some claim FAILED, else 0.
     pub exit_code: i32,
+    /// The exit code under `verify --strict`: 0 only when every claim PASSED.
+    #[serde(default)]
+    pub exit_code_strict: i32,
     /// Family-wise level 1 − α: claims decided by Holm–Bonferroni at family error α.
     pub confidence: f64,
     /// The family-wise error control: "holm-bonferroni".

@@ -108,8 +108,8 @@ pub fn render_markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "**Verdict: {}** (exit code {}): {} claim(s); family-wise confidence {} (Holm–Bonferroni: the claim with the r-th smallest p-value is decided at level 1 − (1 − {})/({} − r + 1) while every claim before it disagreed; each claim's level is stated below).\n",
-        r.summary.verdict, r.summary.exit_code, r.summary.claims, r.summary.confidence, r.summary.confidence, r.summary.claims.max(1)
+        "**Verdict: {}** (exit code {}; {} with --strict): {} claim(s); family-wise confidence {} (Holm–Bonferroni: the claim with the r-th smallest p-value is decided at level 1 − (1 − {})/({} − r + 1) while every claim before it disagreed; each claim's level is stated below).\n",
+        r.summary.verdict, r.summary.exit_code, r.summary.exit_code_strict, r.summary.claims, r.summary.confidence, r.summary.confidence, r.summary.claims.max(1)
     );
     let _ = writeln!(s, "## Claims\n");
     let _ = writeln!(s, "| claim | verdict | certified | estimated | why |");
@@ -163,6 +163,21 @@ pub fn render_markdown(r: &Report) -> String {
         }
         if let Some(cs) = &c.certified {
             let _ = writeln!(s, "  - certified side: {}", cs.method);
+        }
+        if !c.test.is_empty() {
+            let _ = writeln!(s, "  - test: {} ({} trajectories)", c.test, c.n);
+        }
+        for d in &c.details {
+            let _ = writeln!(s, "  - {d}");
+        }
+        if let Some(cause) = &c.inconclusive_cause {
+            let _ = writeln!(
+                s,
+                "  - inconclusive because: {cause}{}",
+                c.trials_needed.map_or(String::new(), |t| format!(
+                    " (about {t} trajectories in total would decide)"
+                ))
+            );
         }
         if let Some(f) = &c.fit {
             let _ = writeln!(

@@ -50,6 +50,16 @@ pub fn overall(claims: &[Claim]) -> Verdict {
     }
 }
 
+/// The CLI's exit code for a report with overall verdict `v`: 1 when some claim FAILED;
+/// with `strict`, also when some claim is INCONCLUSIVE (or there is none); else 0.
+pub fn exit_code(v: Verdict, strict: bool) -> i32 {
+    match v {
+        Verdict::Pass => 0,
+        Verdict::Fail => 1,
+        Verdict::Inconclusive => i32::from(strict),
+    }
+}
+
 /// Assembles the report.json structure.
 pub fn build(
     spec: &Spec,
@@ -227,6 +237,7 @@ pub fn build(
                     lo: *lo,
                     hi: *hi,
                     method: m.clone(),
+                    proofs: c.proofs.clone(),
                 }),
                 estimated: c.estimated.clone(),
                 fit: c.fit.as_ref().map(|f| json::Fit {
@@ -252,11 +263,18 @@ pub fn build(
                 abscissa: c.abscissa.clone(),
                 level: c.level,
                 p_value: c.p_value,
+                proofs: c.proofs.clone(),
+                test: c.test.clone(),
+                n: c.n,
+                inconclusive_cause: c.inconclusive_cause.clone(),
+                trials_needed: c.trials_needed,
+                details: c.details.clone(),
             })
             .collect(),
         summary: json::Summary {
             verdict: v.as_str().into(),
-            exit_code: if v == Verdict::Pass { 0 } else { 1 },
+            exit_code: exit_code(v, false),
+            exit_code_strict: exit_code(v, true),
             confidence: mc.confidence,
             error_control: "holm-bonferroni".into(),
             claims: claims.len(),
