@@ -18,6 +18,12 @@ use crate::simulate::{Dynamics, SimResult};
 use crate::stats::{weighted_prefactor_fit, weighted_slope, Estimate, LinearFit, PrefactorFit};
 use serde::{Deserialize, Serialize};
 
+mod scaling;
+pub use scaling::{
+    pre_asymptotic_threshold, predicted_ls_slope, ScalingInstance, ScalingSweep,
+    MAX_ABSCISSA_UNCERTAINTY,
+};
+
 /// PASS, FAIL or INCONCLUSIVE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -43,6 +49,8 @@ impl Verdict {
 /// One Monte Carlo sweep point with its mean exit time.
 #[derive(Clone, Debug)]
 pub struct SweepPoint {
+    /// Which problem instance of a `[sweep]` (0 without one).
+    pub instance: usize,
     pub dynamics: Dynamics,
     pub eta: f64,
     pub batch: u32,
@@ -120,6 +128,8 @@ pub struct Claim {
     pub hypotheses_certified: bool,
     /// Indices into the sweep of the points the fit used.
     pub points: Vec<usize>,
+    /// The x value of each point of `points` in the fit (empty for claims without a fit).
+    pub abscissa: Vec<f64>,
     /// Indices of points left out as pre-asymptotic (V̄/κ² < [`MIN_BARRIER_RATIO`]).
     pub excluded: Vec<usize>,
     /// What the exponent fit regresses log E on: "1/κ²", "B" (only the batch varies) or
@@ -162,6 +172,8 @@ enum Plan {
     Exact {
         pts: Vec<usize>,
     },
+    /// T4 across the instances of a `[sweep]` (src/claims/scaling.rs).
+    Scaling(scaling::ScalingPlan),
 }
 
 impl Plan {
@@ -182,6 +194,7 @@ impl Plan {
                 level,
             ),
             Plan::Exact { pts } => exact_mean_claim(cert, sweep, pts, level),
+            Plan::Scaling(p) => p.decide(sweep, level),
         }
     }
 
@@ -217,10 +230,26 @@ pub const MIN_P_VALUE: f64 = 1e-15;
 /// Verdicts every claim that applies to the sweep, with Holm–Bonferroni family-wise
 /// error control at level α = 1 − `confidence` (see the module documentation).
 pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<Claim> {
+    evaluate_sweep(cert, None, sweep, confidence)
+}
+
+/// [`evaluate`], with the instances of a `[sweep]`: then the claims are T4 across the
+/// instances (one η and one B each, so no κ fit within an instance: T1/T2 do not apply)
+/// and T5 at every point with a certified exact mean; `cert` is the first instance's.
+pub fn evaluate_sweep(
+    cert: &Certified,
+    scaling: Option<&ScalingSweep>,
+    sweep: &[SweepPoint],
+    confidence: f64,
+) -> Vec<Claim> {
     let mut plans: Vec<Plan> = Vec::new();
     let mut starts: Vec<usize> = sweep.iter().map(|p| p.start_index).collect();
     starts.sort_unstable();
     starts.dedup();
+    if let Some(sc) = scaling {
+        starts.clear();
+        plans.extend(scaling::plans(sc, sweep).into_iter().map(Plan::Scaling));
+    }
     for &s in &starts {
         // With several start points, each gets its own claims (THEORY T3: the exponent
         // does not depend on the start).
@@ -393,6 +422,7 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
         model: String::new(),
         hypotheses_certified: hyp,
         points: pts.to_vec(),
+        abscissa: Vec::new(),
         excluded: Vec::new(),
         variable: String::new(),
         predicted_slope: None,
@@ -424,6 +454,7 @@ fn exponent_claim(
         model: String::new(),
         hypotheses_certified: hyp,
         points: Vec::new(),
+        abscissa: Vec::new(),
         excluded: Vec::new(),
         variable: String::new(),
         predicted_slope: None,
@@ -625,7 +656,7 @@ impl Abscissa {
 }
 
 /// A level as a percentage without trailing zeros (0.975 → "97.5%").
-fn percent(level: f64) -> String {
+pub(crate) fn percent(level: f64) -> String {
     let p = format!("{:.4}", 100.0 * level);
     format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
 }
