@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 mod scaling;
 pub use scaling::{
-    pre_asymptotic_threshold, predicted_ls_slope, ScalingInstance, ScalingSweep,
-    MAX_ABSCISSA_UNCERTAINTY,
+    pre_asymptotic_threshold, predicted_ls_slope, predicted_prefactor_slope, prefactor_fit_g,
+    ScalingInstance, ScalingSweep, MAX_ABSCISSA_UNCERTAINTY,
 };
 
 /// PASS, FAIL or INCONCLUSIVE.

@@ -220,50 +220,50 @@ fn sweep_plan(spec: &Spec, insts: &[Instance<'_>]) -> Result<Vec<PointPlan>, Run
     // seed; without [sweep] there is one instance and the order is as before).
     let mut plan = Vec::new();
     for (instance, inst) in insts.iter().enumerate() {
-    let (spec, cert) = (inst.spec, &inst.cert);
-    let starts = if mc.starts.is_empty() {
-        vec![cert.start.clone()]
-    } else {
-        mc.starts.clone()
-    };
-    for (i, p) in starts.iter().enumerate() {
-        if !cert.domain.contains(p) {
-            let within = if insts.len() > 1 {
-                format!(" (instance {} of [sweep])", instance + 1)
-            } else {
-                String::new()
-            };
-            return Err(RunError::Input {
-                file: spec.file.clone(),
-                key: format!("monte_carlo.start[{i}]"),
-                problem: format!(
-                    "{p:?} is not inside the domain, the {}{within}",
-                    cert.domain.describe()
-                ),
-            });
+        let (spec, cert) = (inst.spec, &inst.cert);
+        let starts = if mc.starts.is_empty() {
+            vec![cert.start.clone()]
+        } else {
+            mc.starts.clone()
+        };
+        for (i, p) in starts.iter().enumerate() {
+            if !cert.domain.contains(p) {
+                let within = if insts.len() > 1 {
+                    format!(" (instance {} of [sweep])", instance + 1)
+                } else {
+                    String::new()
+                };
+                return Err(RunError::Input {
+                    file: spec.file.clone(),
+                    key: format!("monte_carlo.start[{i}]"),
+                    problem: format!(
+                        "{p:?} is not inside the domain, the {}{within}",
+                        cert.domain.describe()
+                    ),
+                });
+            }
         }
-    }
-    for (start_index, start) in starts.iter().enumerate() {
-        for dynamics in &mc.dynamics {
-            for &eta in &spec.eta {
-                for &batch in &spec.batch {
-                    plan.push(PointPlan {
-                        index: plan.len(),
-                        instance,
-                        start_index,
-                        start: start.clone(),
-                        dynamics: match dynamics {
-                            DynamicsSpec::Continuous => Dynamics::Continuous,
-                            DynamicsSpec::Discrete => Dynamics::Discrete,
-                            DynamicsSpec::Minibatch => Dynamics::Minibatch,
-                        },
-                        eta,
-                        batch,
-                    });
+        for (start_index, start) in starts.iter().enumerate() {
+            for dynamics in &mc.dynamics {
+                for &eta in &spec.eta {
+                    for &batch in &spec.batch {
+                        plan.push(PointPlan {
+                            index: plan.len(),
+                            instance,
+                            start_index,
+                            start: start.clone(),
+                            dynamics: match dynamics {
+                                DynamicsSpec::Continuous => Dynamics::Continuous,
+                                DynamicsSpec::Discrete => Dynamics::Discrete,
+                                DynamicsSpec::Minibatch => Dynamics::Minibatch,
+                            },
+                            eta,
+                            batch,
+                        });
+                    }
                 }
             }
         }
-    }
     }
     Ok(plan)
 }

@@ -722,7 +722,9 @@ fn resolve_sweep(file: &Path, text: &str, sw: RawSweep) -> Result<Spec, SpecErro
             return Err(SpecError::new(
                 f,
                 "sweep.against",
-                format!("unknown `{other}`; expected \"value\", \"depth\" or \"inverse_sharpness\""),
+                format!(
+                    "unknown `{other}`; expected \"value\", \"depth\" or \"inverse_sharpness\""
+                ),
             ))
         }
     };
@@ -764,7 +766,10 @@ fn resolve_sweep(file: &Path, text: &str, sw: RawSweep) -> Result<Spec, SpecErro
         return Err(SpecError::new(
             f,
             "sweep.key",
-            format!("`{}` is not a dotted key such as \"landscape.sharpness\" or \"domain.radius\"", sw.key),
+            format!(
+                "`{}` is not a dotted key such as \"landscape.sharpness\" or \"domain.radius\"",
+                sw.key
+            ),
         ));
     }
     if !SWEEP_TABLES.contains(&path[0]) {
@@ -777,8 +782,8 @@ fn resolve_sweep(file: &Path, text: &str, sw: RawSweep) -> Result<Spec, SpecErro
             ),
         ));
     }
-    let mut tree: toml::Table = toml::from_str(text)
-        .map_err(|e| SpecError::new(f, "", e.message().replace('\n', " ")))?;
+    let mut tree: toml::Table =
+        toml::from_str(text).map_err(|e| SpecError::new(f, "", e.message().replace('\n', " ")))?;
     tree.remove("sweep");
     {
         let mut node: &toml::Table = &tree;
@@ -829,13 +834,11 @@ fn resolve_sweep(file: &Path, text: &str, sw: RawSweep) -> Result<Spec, SpecErro
             ),
             ..e
         };
-        let raw: RawSpec = toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| {
-            within(SpecError::new(
-                f,
-                &sw.key,
-                e.message().replace('\n', " "),
-            ))
-        })?;
+        let raw: RawSpec = toml::Value::Table(t)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                within(SpecError::new(f, &sw.key, e.message().replace('\n', " ")))
+            })?;
         let spec = Spec::resolve(f, raw, text).map_err(within)?;
         for (key, n) in [("sgd.eta", spec.eta.len()), ("sgd.batch", spec.batch.len())] {
             if n != 1 {

@@ -81,10 +81,7 @@ pub fn predicted_ls_slope(x: &[f64], se: &[f64], lo: &[f64], hi: &[f64]) -> Opti
     {
         return None;
     }
-    let w: Vec<Interval> = se
-        .iter()
-        .map(|&s| point(1.0) / point(s).sqr())
-        .collect();
+    let w: Vec<Interval> = se.iter().map(|&s| point(1.0) / point(s).sqr()).collect();
     let sw = w.iter().fold(point(0.0), |a, &b| a + b);
     let sx = (0..n).fold(point(0.0), |a, i| a + w[i] * point(x[i]));
     let xbar = sx / sw;
@@ -125,10 +122,7 @@ pub fn predicted_prefactor_slope(
     {
         return None;
     }
-    let w: Vec<Interval> = se
-        .iter()
-        .map(|&s| point(1.0) / point(s).sqr())
-        .collect();
+    let w: Vec<Interval> = se.iter().map(|&s| point(1.0) / point(s).sqr()).collect();
     let mean = |v: &[f64]| {
         let sw: f64 = se.iter().map(|s| 1.0 / (s * s)).sum();
         v.iter().zip(se).map(|(v, s)| v / (s * s)).sum::<f64>() / sw
@@ -203,7 +197,9 @@ pub fn prefactor_fit_g(
             method: "wls-prefactor-normal-or-student-t".to_string(),
         }
     };
-    let ok = [beta[0], beta[1], beta[2], chi2].iter().all(|v| v.is_finite());
+    let ok = [beta[0], beta[1], beta[2], chi2]
+        .iter()
+        .all(|v| v.is_finite());
     ok.then(|| PrefactorFit {
         slope: est(beta[1], inv[(1, 1)]),
         log_coefficient: est(beta[2], inv[(2, 2)]),
@@ -393,10 +389,7 @@ impl ScalingPlan {
         xs.sort_by(f64::total_cmp);
         xs.dedup();
         if xs.len() < 2 {
-            let v_lo = exps
-                .iter()
-                .map(|e| e.inf())
-                .fold(f64::INFINITY, f64::min);
+            let v_lo = exps.iter().map(|e| e.inf()).fold(f64::INFINITY, f64::min);
             claim.reason = format!(
                 "needs at least two instances with exits whose certified exponent V̄/κ² is ≥ {} (pre-asymptotic below: the entropic prefactor of d dimensions, THEORY E14); have {} usable, {} left out as pre-asymptotic (largest certified exponent {:.4}); a κ² = η/B about {:.3} times smaller would decide",
                 self.threshold,
@@ -408,11 +401,7 @@ impl ScalingPlan {
             return claim;
         }
         let range = xs[xs.len() - 1] - xs[0];
-        let x_unc = used
-            .iter()
-            .map(|&k| self.x[k].rad())
-            .fold(0.0, f64::max)
-            / range;
+        let x_unc = used.iter().map(|&k| self.x[k].rad()).fold(0.0, f64::max) / range;
         let x: Vec<f64> = claim.abscissa.clone();
         let y: Vec<f64> = used
             .iter()

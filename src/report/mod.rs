@@ -280,7 +280,9 @@ pub fn add_sweep(
                 domain: cert.domain.describe(),
                 noise: problem.noise.describe(),
                 certified: certified(cert),
-                points: (0..sweep.len()).filter(|&i| sweep[i].instance == k).collect(),
+                points: (0..sweep.len())
+                    .filter(|&i| sweep[i].instance == k)
+                    .collect(),
             })
             .collect(),
     });
