@@ -301,3 +301,109 @@ fn tiny_depth_sweep_passes_t4() {
     }
     assert_eq!(rep.certified, sw.instances[0].certified);
 }
+
+/// T4's decision on exit times with a known truth: at six instances x = 1…6 the exit
+/// times are the n stratified quantiles of an exponential law with mean exp(10 + 3x), so
+/// log Ê is exactly affine in x with slope 3 (no randomness, hence no false-failure rate).
+/// Certified barriers that predict slope 3 PASS; barriers twice too large (as a noise
+/// variance off by a factor 2 would give) predict 6 and FAIL.
+#[test]
+fn t4_fails_when_the_certified_barriers_predict_the_wrong_slope() {
+    use escapecert::claims::{
+        evaluate_sweep, PointStatistics, ScalingInstance, ScalingSweep, SweepPoint, Verdict,
+    };
+    use escapecert::num::iv;
+    use escapecert::simulate::{Dynamics, Shard, SimConfig, SimResult, Unit};
+    use escapecert::stats::censored_exponential_mean;
+    let spec = parse(BASE).unwrap();
+    let (_, cert) = escapecert::run::certify_spec(&spec).unwrap();
+    let (eta, n) = (0.1, 1000usize);
+    let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let points: Vec<SweepPoint> = xs
+        .iter()
+        .enumerate()
+        .map(|(k, &x)| {
+            let mean = (10.0f64 + 3.0 * x).exp();
+            let times: Vec<f64> = (0..n)
+                .map(|j| -mean * (1.0 - (j as f64 + 0.5) / n as f64).ln())
+                .collect();
+            let config = SimConfig {
+                dynamics: Dynamics::Discrete,
+                eta,
+                batch: 1,
+                trials: n,
+                seed: 0,
+                max_steps: u64::MAX / 4,
+                dt: 1e-3,
+                start: vec![0.0],
+                bridge: true,
+                shard: Shard::WHOLE,
+            };
+            let est = censored_exponential_mean(&times, &[], 0.95).unwrap();
+            SweepPoint {
+                instance: k,
+                dynamics: Dynamics::Discrete,
+                eta,
+                batch: 1,
+                kappa2: eta,
+                start_index: 0,
+                start: vec![0.0],
+                result: SimResult {
+                    exit_times: times,
+                    censor_times: vec![],
+                    trials: n,
+                    exits: n,
+                    censored: 0,
+                    unit: Unit::Iterations,
+                    total_steps: 0,
+                    config,
+                    problem: String::new(),
+                    outcomes: vec![],
+                },
+                mean: est,
+                dt_check: None,
+                statistics: PointStatistics::default(),
+                exact: None,
+            }
+        })
+        .collect();
+    let sweep_with = |factor: f64| ScalingSweep {
+        key: "landscape.params.a".into(),
+        against: SweepAgainst::Value,
+        instances: xs
+            .iter()
+            .map(|&x| {
+                // V̄_η with V̄_η/κ² = 10 + 3x (times `factor`), enclosed.
+                let v = factor * (10.0 + 3.0 * x) * eta;
+                ScalingInstance {
+                    value: x,
+                    dim: 1,
+                    depth: iv(v, v),
+                    sharpness: iv(1.0, 1.0),
+                    barrier: None,
+                    barrier_method: String::new(),
+                    barrier_discrete: vec![(
+                        eta,
+                        Some(iv(v * (1.0 - 1e-12), v * (1.0 + 1e-12))),
+                        "test".into(),
+                    )],
+                    hypotheses: vec![("H1".into(), true, String::new())],
+                }
+            })
+            .collect(),
+    };
+    for (factor, want) in [(1.0, Verdict::Pass), (2.0, Verdict::Fail)] {
+        let sc = sweep_with(factor);
+        let claims = evaluate_sweep(&cert, Some(&sc), &points, 0.95);
+        assert_eq!(claims.len(), 1);
+        let c = &claims[0];
+        assert!(c.id.starts_with("T4 discrete"), "{}", c.id);
+        assert_eq!(c.verdict, want, "factor {factor}: {}", c.reason);
+        let p = c.predicted_slope.unwrap();
+        assert!(
+            p.0 <= 3.0 * factor + 1e-6 && 3.0 * factor - 1e-6 <= p.1,
+            "{p:?}"
+        );
+        assert_eq!(c.abscissa, xs.to_vec());
+    }
+}
