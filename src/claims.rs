@@ -27,6 +27,12 @@ use crate::simulate::{Dynamics, SimResult};
 use crate::stats::{weighted_prefactor_fit, weighted_slope, Estimate, LinearFit, PrefactorFit};
 use serde::{Deserialize, Serialize};
 
+mod scaling;
+pub use scaling::{
+    pre_asymptotic_threshold, predicted_ls_slope, predicted_prefactor_slope, prefactor_fit_g,
+    ScalingInstance, ScalingSweep, MAX_ABSCISSA_UNCERTAINTY,
+};
+
 /// PASS, FAIL or INCONCLUSIVE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -52,6 +58,8 @@ impl Verdict {
 /// One Monte Carlo sweep point with its mean exit time.
 #[derive(Clone, Debug)]
 pub struct SweepPoint {
+    /// Which problem instance of a `[sweep]` (0 without one).
+    pub instance: usize,
     pub dynamics: Dynamics,
     pub eta: f64,
     pub batch: u32,
@@ -273,6 +281,8 @@ enum Plan {
         id: String,
         reason: String,
     },
+    /// T4 across the instances of a `[sweep]` (src/claims/scaling.rs).
+    Scaling(scaling::ScalingPlan),
 }
 
 impl Plan {
@@ -307,6 +317,7 @@ impl Plan {
                 c.reason = format!("not applicable: {reason}");
                 c
             }
+            Plan::Scaling(p) => p.decide(sweep, level),
         }
     }
 
@@ -319,6 +330,7 @@ impl Plan {
             Plan::Compare(_) => "T6",
             Plan::Expect(_) => "expect",
             Plan::NotApplicable { id, .. } => id,
+            Plan::Scaling(_) => "T4",
         }
     }
 
@@ -361,7 +373,7 @@ pub const MIN_P_VALUE: f64 = 1e-15;
 /// Verdicts every claim that applies to the sweep, with Holm–Bonferroni family-wise
 /// error control at level α = 1 − `confidence` (see the module documentation).
 pub fn evaluate(cert: &Certified, sweep: &[SweepPoint], confidence: f64) -> Vec<Claim> {
-    evaluate_with(cert, sweep, confidence, &ClaimOptions::default())
+    evaluate_with(cert, None, sweep, confidence, &ClaimOptions::default())
 }
 
 /// The claim families a spec may list in `[claims] check` (THEORY §8; T4 comes from a
@@ -387,6 +399,9 @@ fn not_applicable_reason(family: &str, cert: &Certified, sweep: &[SweepPoint]) -
             .into(),
         "T2" => "T2 needs discrete or minibatch SGD simulated ([monte_carlo] dynamics has neither)"
             .into(),
+        "T3" | "T6" if sweep.iter().any(|p| p.instance > 0) => {
+            format!("{family} is not verdicted across the instances of a [sweep] (each instance has other certified quantities)")
+        }
         "T3" => "T3 needs simulated sweep points".into(),
         "T4" => {
             "T4 (scaling laws) is verdicted from a [sweep] table, and this spec has none".into()
@@ -418,9 +433,13 @@ fn not_applicable_reason(family: &str, cert: &Certified, sweep: &[SweepPoint]) -
     }
 }
 
-/// [`evaluate`] with `[claims] check` and `[expect]`.
+/// [`evaluate`] with `[claims] check` and `[expect]`, and the instances of a `[sweep]`:
+/// then the claims are T4 across the instances (one η and one B each, so no κ fit within
+/// an instance: T1/T2 do not apply) and T5 at every point with a certified exact mean;
+/// `cert` is the first instance's.
 pub fn evaluate_with(
     cert: &Certified,
+    scaling: Option<&ScalingSweep>,
     sweep: &[SweepPoint],
     confidence: f64,
     opts: &ClaimOptions,
@@ -429,6 +448,10 @@ pub fn evaluate_with(
     let mut starts: Vec<usize> = sweep.iter().map(|p| p.start_index).collect();
     starts.sort_unstable();
     starts.dedup();
+    if let Some(sc) = scaling {
+        starts.clear();
+        plans.extend(scaling::plans(sc, sweep).into_iter().map(Plan::Scaling));
+    }
     for &s in &starts {
         // With several start points, each gets its own claims (THEORY T3: the exponent
         // does not depend on the start).
@@ -503,11 +526,16 @@ pub fn evaluate_with(
     if !exact_pts.is_empty() {
         plans.push(Plan::Exact { pts: exact_pts });
     }
-    if !sweep.is_empty() {
+    // T3 and T6 read the certified quantities of one problem (the relaxation-time cut,
+    // V̄/κ², V̄_η − V̄); across the instances of a [sweep] those differ from point to point,
+    // so they are verdicted only without a sweep.
+    if !sweep.is_empty() && scaling.is_none() {
         plans.push(Plan::Start(start::T3Plan));
     }
-    for t in discrete_vs_continuous::plans(cert, sweep) {
-        plans.push(Plan::Compare(t));
+    if scaling.is_none() {
+        for t in discrete_vs_continuous::plans(cert, sweep) {
+            plans.push(Plan::Compare(t));
+        }
     }
     if let Some(check) = &opts.check {
         plans.retain(|p| check.iter().any(|c| c == p.family()));
@@ -891,7 +919,7 @@ impl Abscissa {
 }
 
 /// A level as a percentage without trailing zeros (0.975 → "97.5%").
-fn percent(level: f64) -> String {
+pub(crate) fn percent(level: f64) -> String {
     let p = format!("{:.4}", 100.0 * level);
     format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
 }

@@ -1,7 +1,10 @@
 //! The pipeline: spec → landscape → certify / simulate → stats → claims → report.
 
 use crate::certify::{certify, Certified, CertifyError};
-use crate::claims::{evaluate_with, ClaimOptions, DtCheck, ExactMean, PointStatistics, SweepPoint};
+use crate::claims::{
+    evaluate_with, ClaimOptions, DtCheck, ExactMean, PointStatistics, ScalingInstance,
+    ScalingSweep, SweepPoint,
+};
 use crate::landscape::{Domain, Landscape, QuadraticHessian};
 use crate::landscape::{NoiseModel, Problem};
 use crate::report::{self, json, ReportError};
@@ -124,6 +127,62 @@ pub fn certify_spec(spec: &Spec) -> Result<(Problem, Certified), RunError> {
     Ok((problem, cert))
 }
 
+/// One certified problem instance: the spec itself, or one value of its `[sweep]`.
+pub struct Instance<'a> {
+    pub spec: &'a Spec,
+    pub problem: Problem,
+    pub cert: Certified,
+}
+
+/// Certifies every problem instance of a spec (one per `[sweep]` value, in order).
+pub fn certify_instances(spec: &Spec) -> Result<Vec<Instance<'_>>, RunError> {
+    spec.instances()
+        .into_iter()
+        .map(|s| {
+            let (problem, cert) = certify_spec(s)?;
+            Ok(Instance {
+                spec: s,
+                problem,
+                cert,
+            })
+        })
+        .collect()
+}
+
+/// What the T4 claims need of each instance (THEORY T4; the claims module does not see
+/// the spec).
+fn scaling_sweep(spec: &Spec, insts: &[Instance<'_>]) -> Option<ScalingSweep> {
+    let sw = spec.sweep.as_ref()?;
+    Some(ScalingSweep {
+        key: sw.key.clone(),
+        against: sw.against,
+        instances: insts
+            .iter()
+            .zip(&sw.values)
+            .map(|(i, &value)| ScalingInstance {
+                value,
+                dim: i.problem.landscape.dim(),
+                depth: i.cert.depth,
+                sharpness: i.cert.sharpness,
+                barrier: i.cert.barrier.value,
+                barrier_method: i.cert.barrier.method.clone(),
+                barrier_discrete: i
+                    .cert
+                    .barrier_discrete
+                    .iter()
+                    .map(|b| (b.eta, b.bound.value, b.bound.method.clone()))
+                    .collect(),
+                hypotheses: i
+                    .cert
+                    .hypotheses
+                    .iter()
+                    .map(|h| (h.name.clone(), h.holds, h.detail.clone()))
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
 /// Mixed into the spec seed for the `--check-dt` reruns.
 pub const DT_CHECK_SALT: u64 = 0x6474_2f32_6368_6b21;
 
@@ -136,6 +195,8 @@ pub fn point_seed(seed: u64, index: usize) -> u64 {
 /// One sweep point to simulate.
 struct PointPlan {
     index: usize,
+    /// Which problem instance (index into [`certify_instances`]; 0 without `[sweep]`).
+    instance: usize,
     start_index: usize,
     start: Vec<f64>,
     dynamics: Dynamics,
@@ -178,43 +239,53 @@ fn simulation_noise(spec: &Spec, problem: &Problem) -> Result<Noise, RunError> {
 }
 
 /// The sweep points of a spec, in the order that fixes each point's seed.
-fn sweep_plan(spec: &Spec, cert: &Certified) -> Result<Vec<PointPlan>, RunError> {
+fn sweep_plan(spec: &Spec, insts: &[Instance<'_>]) -> Result<Vec<PointPlan>, RunError> {
     let mc = &spec.monte_carlo;
-    let starts = if mc.starts.is_empty() {
-        vec![cert.start.clone()]
-    } else {
-        mc.starts.clone()
-    };
-    for (i, p) in starts.iter().enumerate() {
-        if !cert.domain.contains(p) {
-            return Err(RunError::Input {
-                file: spec.file.clone(),
-                key: format!("monte_carlo.start[{i}]"),
-                problem: format!(
-                    "{p:?} is not inside the domain, the {}",
-                    cert.domain.describe()
-                ),
-            });
-        }
-    }
-    // Sweep order: start, dynamics, η, B (the point index fixes the point's seed).
+    // Sweep order: instance, start, dynamics, η, B (the point index fixes the point's
+    // seed; without [sweep] there is one instance and the order is as before).
     let mut plan = Vec::new();
-    for (start_index, start) in starts.iter().enumerate() {
-        for dynamics in &mc.dynamics {
-            for &eta in &spec.eta {
-                for &batch in &spec.batch {
-                    plan.push(PointPlan {
-                        index: plan.len(),
-                        start_index,
-                        start: start.clone(),
-                        dynamics: match dynamics {
-                            DynamicsSpec::Continuous => Dynamics::Continuous,
-                            DynamicsSpec::Discrete => Dynamics::Discrete,
-                            DynamicsSpec::Minibatch => Dynamics::Minibatch,
-                        },
-                        eta,
-                        batch,
-                    });
+    for (instance, inst) in insts.iter().enumerate() {
+        let (spec, cert) = (inst.spec, &inst.cert);
+        let starts = if mc.starts.is_empty() {
+            vec![cert.start.clone()]
+        } else {
+            mc.starts.clone()
+        };
+        for (i, p) in starts.iter().enumerate() {
+            if !cert.domain.contains(p) {
+                let within = if insts.len() > 1 {
+                    format!(" (instance {} of [sweep])", instance + 1)
+                } else {
+                    String::new()
+                };
+                return Err(RunError::Input {
+                    file: spec.file.clone(),
+                    key: format!("monte_carlo.start[{i}]"),
+                    problem: format!(
+                        "{p:?} is not inside the domain, the {}{within}",
+                        cert.domain.describe()
+                    ),
+                });
+            }
+        }
+        for (start_index, start) in starts.iter().enumerate() {
+            for dynamics in &mc.dynamics {
+                for &eta in &spec.eta {
+                    for &batch in &spec.batch {
+                        plan.push(PointPlan {
+                            index: plan.len(),
+                            instance,
+                            start_index,
+                            start: start.clone(),
+                            dynamics: match dynamics {
+                                DynamicsSpec::Continuous => Dynamics::Continuous,
+                                DynamicsSpec::Discrete => Dynamics::Discrete,
+                                DynamicsSpec::Minibatch => Dynamics::Minibatch,
+                            },
+                            eta,
+                            batch,
+                        });
+                    }
                 }
             }
         }
@@ -268,13 +339,25 @@ type Source<'a> =
 
 /// Runs the whole verification and returns report.json's content.
 pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
-    let (problem, cert) = certify_spec(spec)?;
-    let noise = simulation_noise(spec, &problem)?;
-    let plan = sweep_plan(spec, &cert)?;
-    let source = |_: &PointPlan, _: RunKind, cfg: &SimConfig, label: String| {
-        simulate_point(spec, &problem, &cert, &noise, cfg, label, opts.quiet)
+    let insts = certify_instances(spec)?;
+    let noises = insts
+        .iter()
+        .map(|i| simulation_noise(i.spec, &i.problem))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = sweep_plan(spec, &insts)?;
+    let source = |p: &PointPlan, _: RunKind, cfg: &SimConfig, label: String| {
+        let i = &insts[p.instance];
+        simulate_point(
+            spec,
+            &i.problem,
+            &i.cert,
+            &noises[p.instance],
+            cfg,
+            label,
+            opts.quiet,
+        )
     };
-    analyse(spec, &problem, &cert, &plan, opts, &source)
+    analyse(spec, &insts, &plan, opts, &source)
 }
 
 /// Simulates one configuration (all trajectories, or its shard) with a progress bar
@@ -311,8 +394,7 @@ fn simulate_point(
 /// Statistics, claims and report from a sweep whose trajectories come from `source`.
 fn analyse(
     spec: &Spec,
-    problem: &Problem,
-    cert: &Certified,
+    insts: &[Instance<'_>],
     plan: &[PointPlan],
     opts: &Options,
     source: &Source<'_>,
@@ -322,11 +404,15 @@ fn analyse(
     let mut seeds = Vec::with_capacity(plan.len());
     for p in plan {
         let seed = point_seed(mc.seed, p.index);
-        sweep.push(run_point(spec, problem, cert, p, seed, opts, source)?);
+        let i = &insts[p.instance];
+        sweep.push(run_point(spec, &i.problem, &i.cert, p, seed, opts, source)?);
         seeds.push(seed);
     }
+    let (problem, cert) = (&insts[0].problem, &insts[0].cert);
+    let scaling = scaling_sweep(spec, insts);
     let claims = evaluate_with(
         cert,
+        scaling.as_ref(),
         &sweep,
         mc.confidence,
         &ClaimOptions {
@@ -334,7 +420,13 @@ fn analyse(
             expect: spec.expect.clone(),
         },
     );
-    Ok(report::build(spec, problem, cert, &sweep, &seeds, &claims))
+    let mut rep = report::build(spec, problem, cert, &sweep, &seeds, &claims);
+    if let Some(sw) = &spec.sweep {
+        let certs: Vec<(&Problem, &Certified)> =
+            insts.iter().map(|i| (&i.problem, &i.cert)).collect();
+        report::add_sweep(&mut rep, sw, &certs, &sweep);
+    }
+    Ok(rep)
 }
 
 /// The shard file format version. Bump on any incompatible change.
@@ -418,26 +510,34 @@ pub fn verify_shard(spec: &Spec, opts: &Options, shard: Shard) -> Result<ShardFi
         file: spec.file.clone(),
         source,
     })?;
-    let (problem, cert) = certify_spec(spec)?;
-    let noise = simulation_noise(spec, &problem)?;
-    let plan = sweep_plan(spec, &cert)?;
+    let insts = certify_instances(spec)?;
+    let noises = insts
+        .iter()
+        .map(|i| simulation_noise(i.spec, &i.problem))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = sweep_plan(spec, &insts)?;
     let mc = &spec.monte_carlo;
     let mut points = Vec::with_capacity(plan.len());
     for p in &plan {
+        let (problem, cert, noise) = (
+            &insts[p.instance].problem,
+            &insts[p.instance].cert,
+            &noises[p.instance],
+        );
         let name = format!("{:?}", p.dynamics).to_lowercase();
         let cfg = SimConfig {
             shard,
             ..point_config(spec, p, mc.trials)
         };
         let label = format!("{name} η = {} B = {} shard {shard}", p.eta, p.batch);
-        let r = simulate_point(spec, &problem, &cert, &noise, &cfg, label, opts.quiet)?;
+        let r = simulate_point(spec, problem, cert, noise, &cfg, label, opts.quiet)?;
         let dt_check = if opts.check_dt && p.dynamics == Dynamics::Continuous {
             let half = SimConfig {
                 shard,
                 ..dt_check_config(spec, p, mc.trials)
             };
             let label = format!("dt check η = {} B = {} shard {shard}", p.eta, p.batch);
-            let r2 = simulate_point(spec, &problem, &cert, &noise, &half, label, opts.quiet)?;
+            let r2 = simulate_point(spec, problem, cert, noise, &half, label, opts.quiet)?;
             Some(ShardRun {
                 seed: half.seed,
                 trials: half.trials,
@@ -474,7 +574,7 @@ pub fn verify_shard(spec: &Spec, opts: &Options, shard: Shard) -> Result<ShardFi
         spec_file: spec.file.display().to_string(),
         spec_hash: spec_hash(&spec.source_text),
         spec_text: spec.source_text.clone(),
-        problem: problem_fingerprint(&problem.landscape, &cert.domain, &noise),
+        problem: fingerprint(&insts, &noises),
         seed: mc.seed,
         shard,
         check_dt: opts.check_dt,
@@ -638,19 +738,27 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
         .find(|f| f.shard.index == 0)
         .expect("shard 0 is given");
     let spec = Spec::from_str(Path::new(&zero.spec_file), &zero.spec_text)?;
-    let (problem, cert) = certify_spec(&spec)?;
-    let noise = simulation_noise(&spec, &problem)?;
-    let fingerprint = problem_fingerprint(&problem.landscape, &cert.domain, &noise);
-    if fingerprint != first.problem {
+    let insts = certify_instances(&spec)?;
+    let noises = insts
+        .iter()
+        .map(|i| simulation_noise(i.spec, &i.problem))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fp = fingerprint(&insts, &noises);
+    let fps: Vec<String> = insts
+        .iter()
+        .zip(&noises)
+        .map(|(i, n)| problem_fingerprint(&i.problem.landscape, &i.cert.domain, n))
+        .collect();
+    if fp != first.problem {
         return Err(err(
             0,
             format!(
-                "the spec now gives another problem ({fingerprint}) than the shards simulated ({}): has a data file changed?",
+                "the spec now gives another problem ({fp}) than the shards simulated ({}): has a data file changed?",
                 first.problem
             ),
         ));
     }
-    let plan = sweep_plan(&spec, &cert)?;
+    let plan = sweep_plan(&spec, &insts)?;
     let mc = &spec.monte_carlo;
     // Per point: the merged whole run, and that of its dt check.
     let mut merged: Vec<(SimResult, Option<SimResult>)> = Vec::with_capacity(plan.len());
@@ -683,7 +791,7 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
             };
             parts.push(SimResult::from_outcomes(
                 &cfg,
-                fingerprint.clone(),
+                fps[p.instance].clone(),
                 sp.outcomes.clone(),
             ));
             match (&half, &sp.dt_check) {
@@ -694,7 +802,7 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
                     };
                     half_parts.push(SimResult::from_outcomes(
                         &cfg,
-                        fingerprint.clone(),
+                        fps[p.instance].clone(),
                         run.outcomes.clone(),
                     ));
                 }
@@ -763,7 +871,18 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
         check_dt: first.check_dt,
         ..opts.clone()
     };
-    analyse(&spec, &problem, &cert, &plan, &opts, &source)
+    analyse(&spec, &insts, &plan, &opts, &source)
+}
+
+/// The fingerprint of the problems simulated: that of the one instance, or of each
+/// `[sweep]` instance joined by `;`.
+fn fingerprint(insts: &[Instance<'_>], noises: &[Noise]) -> String {
+    insts
+        .iter()
+        .zip(noises)
+        .map(|(i, n)| problem_fingerprint(&i.problem.landscape, &i.cert.domain, n))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Estimates one sweep point's mean exit time (and its `--check-dt` rerun), with the
@@ -893,6 +1012,7 @@ fn run_point(
         None
     };
     Ok(SweepPoint {
+        instance: p.instance,
         dynamics: p.dynamics,
         eta: p.eta,
         batch: p.batch,

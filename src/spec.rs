@@ -63,6 +63,7 @@ struct RawSpec {
     certify: Option<RawCertify>,
     claims: Option<RawClaims>,
     expect: Option<RawExpect>,
+    sweep: Option<RawSweep>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +78,15 @@ struct RawExpect {
     barrier: Option<Vec<f64>>,
     /// `[lo, hi]` (every η) or a list of `{ eta = …, barrier = [lo, hi] }`.
     barrier_discrete: Option<toml::Value>,
+}
+
+/// `[sweep]`: one problem instance per value of a spec key (THEORY T4).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    key: String,
+    values: Vec<toml::Value>,
+    against: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +107,7 @@ struct RawLandscape {
     dim: Option<i64>,
     sharpness: Option<f64>,
     hessian: Option<Vec<Vec<f64>>>,
+    params: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,6 +286,43 @@ pub struct Spec {
     pub expect: ExpectSpec,
     /// The spec file's text, for the report's provenance.
     pub source_text: String,
+    /// `[sweep]`: the problem instances (THEORY T4); the fields above are those of the
+    /// first instance.
+    pub sweep: Option<SweepSpec>,
+}
+
+/// What a `[sweep]`'s scaling-law claim (T4) regresses log E[exit time] on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepAgainst {
+    /// The swept value itself.
+    Value,
+    /// The certified depth ΔL of each instance (midpoint of its enclosure).
+    Depth,
+    /// 1/λ_max of each instance (midpoint of the enclosure of 1/[λ_lo, λ_hi]).
+    InverseSharpness,
+}
+
+impl SweepAgainst {
+    /// The spec word: "value", "depth" or "inverse_sharpness".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SweepAgainst::Value => "value",
+            SweepAgainst::Depth => "depth",
+            SweepAgainst::InverseSharpness => "inverse_sharpness",
+        }
+    }
+}
+
+/// A validated `[sweep]`: one full spec per value of `key`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSpec {
+    /// The dotted key swept, e.g. "landscape.sharpness" or "landscape.params.a".
+    pub key: String,
+    /// The values, in order (≥ 2, finite, distinct).
+    pub values: Vec<f64>,
+    pub against: SweepAgainst,
+    /// One validated spec per value (each without a sweep of its own).
+    pub instances: Vec<Spec>,
 }
 
 /// Defaults, documented in the README.
@@ -456,6 +504,7 @@ fn resolve_data(f: &Path, l: &RawLandscape) -> Result<DataSpec, SpecError> {
         ("dim", l.dim.is_some()),
         ("sharpness", l.sharpness.is_some()),
         ("hessian", l.hessian.is_some()),
+        ("params", l.params.is_some()),
     ] {
         if present {
             return Err(SpecError::new(
@@ -583,7 +632,279 @@ fn resolve_data(f: &Path, l: &RawLandscape) -> Result<DataSpec, SpecError> {
     })
 }
 
+/// Names an expression cannot use for a parameter: its functions and variables.
+fn reserved_name(name: &str) -> bool {
+    ["exp", "log", "sqrt", "tanh", "sin", "cos"].contains(&name)
+        || (name.starts_with('x') && name[1..].bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `[landscape] params`: substitutes each named constant into the expression as a
+/// parenthesised decimal literal, so that it is enclosed exactly as the expression's own
+/// constants are (`num::Const::from_decimal`). A TOML integer is written as its digits
+/// (exact below 2^53); a TOML float as the shortest decimal that reads back to the same
+/// double, with a `.` or an exponent, so that its enclosure is that double widened by one
+/// ulp on each side: it contains every real number that rounds to that double, in
+/// particular the decimal the user wrote.
+fn substitute_params(f: &Path, expr: &str, params: &toml::Table) -> Result<String, SpecError> {
+    let mut text = std::collections::BTreeMap::new();
+    for (name, v) in params {
+        let key = format!("landscape.params.{name}");
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(SpecError::new(
+                f,
+                &key,
+                "a parameter name is a letter or `_` followed by letters, digits or `_`",
+            ));
+        }
+        if reserved_name(name) {
+            return Err(SpecError::new(
+                f,
+                &key,
+                format!("`{name}` is a function or variable of expressions; choose another name"),
+            ));
+        }
+        let lit = match v {
+            toml::Value::Integer(i) => format!("{i}"),
+            toml::Value::Float(x) if x.is_finite() => format!("{x:?}"),
+            toml::Value::Float(x) => {
+                return Err(SpecError::new(
+                    f,
+                    &key,
+                    format!("must be a finite number, got {x}"),
+                ))
+            }
+            other => {
+                return Err(SpecError::new(
+                    f,
+                    &key,
+                    format!("must be a number, got {other}"),
+                ))
+            }
+        };
+        text.insert(name.clone(), (format!("({lit})"), false));
+    }
+    // Scan identifiers (numbers are skipped whole, so the `e` of `1e5` is not one).
+    let b = expr.as_bytes();
+    let mut out = String::with_capacity(expr.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() || c == b'.' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+                let mut j = i + 1;
+                if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+                    j += 1;
+                }
+                if j < b.len() && b[j].is_ascii_digit() {
+                    i = j;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                }
+            }
+            out.push_str(&expr[start..i]);
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            let word = &expr[start..i];
+            match text.get_mut(word) {
+                Some((lit, used)) => {
+                    *used = true;
+                    out.push_str(lit);
+                }
+                None => out.push_str(word),
+            }
+        } else {
+            let ch = expr[i..].chars().next().expect("in bounds");
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    if let Some((name, _)) = text.iter().find(|(_, (_, used))| !used) {
+        return Err(SpecError::new(
+            f,
+            &format!("landscape.params.{name}"),
+            "is not used in landscape.expr",
+        ));
+    }
+    Ok(out)
+}
+
+/// The keys `[sweep] key` may name: those that define the problem.
+const SWEEP_TABLES: [&str; 3] = ["landscape", "domain", "noise"];
+
+/// Resolves `[sweep]`: substitutes each value into the raw TOML tree at `key` and
+/// validates every instance as a spec of its own.
+fn resolve_sweep(file: &Path, text: &str, sw: RawSweep) -> Result<Spec, SpecError> {
+    let f = file;
+    let against = match sw.against.as_deref() {
+        None | Some("value") => SweepAgainst::Value,
+        Some("depth") => SweepAgainst::Depth,
+        Some("inverse_sharpness") => SweepAgainst::InverseSharpness,
+        Some(other) => {
+            return Err(SpecError::new(
+                f,
+                "sweep.against",
+                format!(
+                    "unknown `{other}`; expected \"value\", \"depth\" or \"inverse_sharpness\""
+                ),
+            ))
+        }
+    };
+    if sw.values.len() < 2 {
+        return Err(SpecError::new(
+            f,
+            "sweep.values",
+            format!(
+                "needs at least 2 values (a slope needs two points), got {}",
+                sw.values.len()
+            ),
+        ));
+    }
+    let mut values = Vec::with_capacity(sw.values.len());
+    for (i, v) in sw.values.iter().enumerate() {
+        let key = format!("sweep.values[{i}]");
+        let x = match v {
+            toml::Value::Integer(n) => *n as f64,
+            toml::Value::Float(x) => finite(f, &key, *x)?,
+            other => {
+                return Err(SpecError::new(
+                    f,
+                    &key,
+                    format!("must be a number, got {other}"),
+                ))
+            }
+        };
+        if let Some(j) = values.iter().position(|&y| y == x) {
+            return Err(SpecError::new(
+                f,
+                &key,
+                format!("repeats sweep.values[{j}] = {x}: the values must be distinct"),
+            ));
+        }
+        values.push(x);
+    }
+    let path: Vec<&str> = sw.key.split('.').collect();
+    if path.len() < 2 || path.iter().any(|p| p.trim().is_empty()) {
+        return Err(SpecError::new(
+            f,
+            "sweep.key",
+            format!(
+                "`{}` is not a dotted key such as \"landscape.sharpness\" or \"domain.radius\"",
+                sw.key
+            ),
+        ));
+    }
+    if !SWEEP_TABLES.contains(&path[0]) {
+        return Err(SpecError::new(
+            f,
+            "sweep.key",
+            format!(
+                "`{}` cannot be swept: [sweep] varies the problem, a key under [landscape], [domain] or [noise] (list `sgd.eta` or `sgd.batch` values for a κ sweep)",
+                sw.key
+            ),
+        ));
+    }
+    let mut tree: toml::Table =
+        toml::from_str(text).map_err(|e| SpecError::new(f, "", e.message().replace('\n', " ")))?;
+    tree.remove("sweep");
+    {
+        let mut node: &toml::Table = &tree;
+        for (depth, seg) in path.iter().enumerate() {
+            let here = path[..=depth].join(".");
+            match node.get(*seg) {
+                None => {
+                    return Err(SpecError::new(
+                        f,
+                        "sweep.key",
+                        format!("`{}` is not set in the spec (`{here}` is missing): give the key a value to sweep", sw.key),
+                    ))
+                }
+                Some(toml::Value::Table(t)) if depth + 1 < path.len() => node = t,
+                Some(v) if depth + 1 < path.len() => {
+                    return Err(SpecError::new(
+                        f,
+                        "sweep.key",
+                        format!("`{here}` is {}, not a table, so `{}` does not exist", v.type_str(), sw.key),
+                    ))
+                }
+                Some(toml::Value::Integer(_) | toml::Value::Float(_)) => {}
+                Some(v) => {
+                    return Err(SpecError::new(
+                        f,
+                        "sweep.key",
+                        format!("`{}` is {} ({v}), not a number", sw.key, v.type_str()),
+                    ))
+                }
+            }
+        }
+    }
+    let mut instances = Vec::with_capacity(values.len());
+    for (i, v) in sw.values.iter().enumerate() {
+        let mut t = tree.clone();
+        let mut node = &mut t;
+        for seg in &path[..path.len() - 1] {
+            node = match node.get_mut(*seg) {
+                Some(toml::Value::Table(t)) => t,
+                _ => unreachable!("checked above"),
+            };
+        }
+        node.insert(path[path.len() - 1].to_string(), v.clone());
+        let within = |e: SpecError| SpecError {
+            problem: format!(
+                "{} (in the instance {} = {}, sweep.values[{i}])",
+                e.problem, sw.key, values[i]
+            ),
+            ..e
+        };
+        let raw: RawSpec = toml::Value::Table(t)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                within(SpecError::new(f, &sw.key, e.message().replace('\n', " ")))
+            })?;
+        let spec = Spec::resolve(f, raw, text).map_err(within)?;
+        for (key, n) in [("sgd.eta", spec.eta.len()), ("sgd.batch", spec.batch.len())] {
+            if n != 1 {
+                return Err(SpecError::new(
+                    f,
+                    key,
+                    format!("with [sweep], give a single value ({n} given): each instance is simulated at one η and one B, and T4 fits across the instances"),
+                ));
+            }
+        }
+        instances.push(spec);
+    }
+    let mut base = instances[0].clone();
+    base.sweep = Some(SweepSpec {
+        key: sw.key,
+        values,
+        against,
+        instances,
+    });
+    Ok(base)
+}
+
 impl Spec {
+    /// The problem instances to certify and simulate: those of `[sweep]`, or the spec
+    /// itself.
+    pub fn instances(&self) -> Vec<&Spec> {
+        match &self.sweep {
+            Some(s) => s.instances.iter().collect(),
+            None => vec![self],
+        }
+    }
+
     /// Reads and validates a spec file.
     pub fn from_file(path: &Path) -> Result<Spec, SpecError> {
         let text = std::fs::read_to_string(path)
@@ -607,7 +928,11 @@ impl Spec {
                 None => SpecError::new(file, "", msg),
             }
         })?;
-        Spec::resolve(file, raw, text)
+        let mut raw = raw;
+        match raw.sweep.take() {
+            Some(sw) => resolve_sweep(file, text, sw),
+            None => Spec::resolve(file, raw, text),
+        }
     }
 
     fn resolve(file: &Path, raw: RawSpec, text: &str) -> Result<Spec, SpecError> {
@@ -650,6 +975,13 @@ impl Spec {
                 }
             }
         }
+        if l.params.is_some() && l.expr.is_none() {
+            return Err(SpecError::new(
+                f,
+                "landscape.params",
+                "belongs to `expr`: named constants substituted into the expression",
+            ));
+        }
         let landscape = if l.kind.is_some() {
             LandscapeSpec::Data(resolve_data(f, l)?)
         } else {
@@ -672,10 +1004,11 @@ impl Spec {
                         "`sharpness` and `hessian` belong to builtin = \"quadratic\"",
                     ));
                 }
-                LandscapeSpec::Expr {
-                    expr: e.clone(),
-                    dim,
-                }
+                let expr = match &l.params {
+                    Some(params) => substitute_params(f, e, params)?,
+                    None => e.clone(),
+                };
+                LandscapeSpec::Expr { expr, dim }
             }
             (None, Some(b)) => match b.as_str() {
                 "quadratic" => {
@@ -1381,6 +1714,7 @@ impl Spec {
             claims_check,
             expect,
             source_text: text.to_string(),
+            sweep: None,
         })
     }
 }

@@ -77,7 +77,7 @@ const VERDICTS: [&str; 3] = ["PASS", "FAIL", "INCONCLUSIVE"];
 /// The structural checks every report must pass.
 fn check_report(rep: &Report, code: Option<i32>) {
     assert_eq!(rep.format_version, FORMAT_VERSION);
-    assert_eq!(rep.format_version, 2);
+    assert_eq!(rep.format_version, 3);
     assert_eq!(rep.tool.name, "escapecert");
     let c = &rep.certified;
     let d = rep.problem.dim;

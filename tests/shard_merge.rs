@@ -153,3 +153,38 @@ fn shards_merge_with_check_dt_and_auto_trials() {
     check_merge_equals_unsharded(&auto, 7, &["--check-dt"]);
     check_merge_equals_unsharded(SPEC, 7, &["--check-dt"]);
 }
+
+/// A `[sweep]` (one certified instance per domain radius) merges to the unsharded report:
+/// the point index, which fixes each point's seed, runs over all instances.
+#[test]
+fn sharded_sweep_merges_to_the_unsharded_report() {
+    let spec = r#"name = "sweep"
+[landscape]
+builtin = "quadratic"
+dim = 1
+sharpness = 1.0
+[domain]
+kind = "ball"
+radius = 0.8
+[noise]
+kind = "isotropic"
+sigma = 1.0
+[sgd]
+eta = 0.125
+batch = 2
+[sweep]
+key = "domain.radius"
+values = [0.6, 0.65, 0.7]
+against = "depth"
+[monte_carlo]
+trials = 40
+seed = 3
+max_steps = 1_000_000
+dynamics = ["discrete"]
+"#;
+    let rep = check_merge_equals_unsharded(spec, 2, &[]);
+    let sw = rep.sweep.as_ref().expect("sweep instances");
+    assert_eq!(sw.instances.len(), 3);
+    let seeds: std::collections::BTreeSet<u64> = rep.monte_carlo.iter().map(|m| m.seed).collect();
+    assert_eq!(seeds.len(), 3, "distinct seeds per instance");
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The current format version. Bump on any incompatible change.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A certified enclosure [lo, hi] (outward rounded).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -242,6 +242,42 @@ pub struct MonteCarloPoint {
     /// Drawn against the Exp(1) quantiles −ln(1 − p) in plots/exp_qq.svg.
     #[serde(default)]
     pub exp_quantiles: Vec<Option<f64>>,
+    /// `[sweep]` (format 3): the problem instance this point simulates; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<PointInstance>,
+}
+
+/// Which `[sweep]` instance a Monte Carlo point belongs to (format 3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointInstance {
+    /// Index into `sweep.instances`.
+    pub instance: usize,
+    /// The swept key's value at that instance.
+    pub value: f64,
+}
+
+/// `[sweep]` (format 3): the key swept and every instance's certified quantities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// The dotted spec key swept, e.g. "landscape.sharpness".
+    pub key: String,
+    /// What T4 regresses log E on: "value", "depth" or "inverse_sharpness".
+    pub against: String,
+    pub instances: Vec<SweepInstance>,
+}
+
+/// One `[sweep]` instance: its value, problem and certified quantities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepInstance {
+    pub value: f64,
+    /// The landscape, domain and noise of this instance (as in `problem`).
+    pub landscape: String,
+    pub domain: String,
+    pub noise: String,
+    /// Everything certified for this instance (the top-level `certified` is instance 0's).
+    pub certified: Certified,
+    /// Indices into `monte_carlo` of this instance's points.
+    pub points: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -378,4 +414,7 @@ pub struct Report {
     /// Data of the 2-D landscape plot (`null` unless d = 2).
     #[serde(default)]
     pub landscape_plot: Option<LandscapePlot>,
+    /// `[sweep]` (format 3): the instances; absent without a sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Sweep>,
 }

@@ -150,9 +150,14 @@ pub fn render_markdown(r: &Report) -> String {
             let _ =
                 writeln!(
                 s,
-                "  - slope of log E against {}: predicted from the certified barrier {} (proofs/predicted-slope.md), fitted {}",
+                "  - slope of log E against {}: predicted from the certified barrier {} ({}), fitted {}",
                 c.variable,
                 fmt_enclosure(&Bounds { lo: ps.lo, hi: ps.hi }),
+                if c.id.starts_with("T4") {
+                    "proofs/scaling-law-slope.md"
+                } else {
+                    "proofs/predicted-slope.md"
+                },
                 c.estimated.as_ref().map_or("—".to_string(), |e| format!(
                     "{} [{}, {}]",
                     est(e.estimate),
@@ -350,6 +355,9 @@ pub fn render_markdown(r: &Report) -> String {
         ce.proofs.join(", ")
     );
 
+    if let Some(sw) = &r.sweep {
+        render_sweep(&mut s, sw);
+    }
     let _ = writeln!(s, "\n## Monte Carlo\n");
     let _ = writeln!(
         s,
@@ -474,4 +482,71 @@ pub fn render_markdown(r: &Report) -> String {
         r.tool.name, r.tool.version, r.format_version
     );
     s
+}
+
+/// The instances of a `[sweep]`: their certified quantities and Monte Carlo rows.
+fn render_sweep(s: &mut String, sw: &super::json::Sweep) {
+    let _ = writeln!(
+        s,
+        "\n## Sweep instances ({} = …, T4 against {})\n",
+        sw.key, sw.against
+    );
+    let _ = writeln!(s, "One certification per instance; every enclosure is outward rounded. θ* is shown by its widest coordinate enclosure; all coordinates are in report.json.\n");
+    let _ = writeln!(
+        s,
+        "| # | {} | θ* (widest coordinate) | λ_max | ΔL | V̄ (continuous) | V̄_η (discrete) | (H1), (H2) | Monte Carlo rows |",
+        sw.key
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    for (k, inst) in sw.instances.iter().enumerate() {
+        let c = &inst.certified;
+        let widest = (0..c.minimizer.lo.len())
+            .max_by(|&a, &b| {
+                (c.minimizer.hi[a] - c.minimizer.lo[a])
+                    .total_cmp(&(c.minimizer.hi[b] - c.minimizer.lo[b]))
+            })
+            .map_or("—".to_string(), |i| {
+                format!(
+                    "θ*[{}] ∈ {}",
+                    i + 1,
+                    fmt_enclosure(&Bounds {
+                        lo: c.minimizer.lo[i],
+                        hi: c.minimizer.hi[i]
+                    })
+                )
+            });
+        let disc: Vec<String> = c
+            .barrier_discrete
+            .iter()
+            .map(|b| {
+                format!(
+                    "η = {}: {}",
+                    b.eta,
+                    b.barrier.as_ref().map_or("—".into(), fmt_enclosure)
+                )
+            })
+            .collect();
+        let hyp: Vec<String> = c
+            .hypotheses
+            .iter()
+            .map(|(n, h)| format!("{n} {}", if *h { "✓" } else { "✗" }))
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:?} |",
+            k + 1,
+            inst.value,
+            widest,
+            fmt_enclosure(&c.sharpness),
+            fmt_enclosure(&c.depth),
+            c.barrier.as_ref().map_or("—".into(), fmt_enclosure),
+            if disc.is_empty() {
+                "—".to_string()
+            } else {
+                disc.join("; ")
+            },
+            hyp.join(", "),
+            inst.points.iter().map(|i| i + 1).collect::<Vec<_>>()
+        );
+    }
 }

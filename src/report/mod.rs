@@ -60,6 +60,95 @@ pub fn exit_code(v: Verdict, strict: bool) -> i32 {
     }
 }
 
+/// The certified quantities of one problem instance, as report.json holds them.
+fn certified(cert: &Certified) -> json::Certified {
+    json::Certified {
+        minimizer: json::BoxBounds {
+            lo: cert.minimizer.x.iter().map(|x| x.inf()).collect(),
+            hi: cert.minimizer.x.iter().map(|x| x.sup()).collect(),
+        },
+        start: cert.start.clone(),
+        loss_at_min: bounds(cert.loss_at_min),
+        sharpness: bounds(cert.sharpness),
+        lambda_min: bounds(cert.lambda_min),
+        depth: bounds(cert.depth),
+        depth_method: cert.depth_method.clone(),
+        barrier: cert.barrier.value.map(bounds),
+        steepness: json::Steepness {
+            s_minus: bounds(cert.steepness.s_minus),
+            s_plus: bounds(cert.steepness.s_plus),
+            method: cert.steepness.method.clone(),
+            boxes: cert.steepness.boxes,
+        },
+        barrier_method: json::BarrierMethod {
+            lower: cert.barrier_methods.lower.clone(),
+            upper: cert.barrier_methods.upper.clone(),
+        },
+        barrier_lower_family: cert.barrier_lower_family.clone(),
+        hj: cert
+            .hj
+            .iter()
+            .map(|h| {
+                let d = h.centre.len().max(1);
+                json::HjCertificate {
+                    family: h.family.name().to_string(),
+                    lower: h.lower,
+                    coefficient: h.coefficient,
+                    gamma: h.gamma,
+                    centre: h.centre.clone(),
+                    p: h.p.chunks(d).map(|r| r.to_vec()).collect(),
+                    inner_radius: h.inner_radius,
+                    correction: h.correction,
+                    boxes: h.boxes,
+                    detail: h.detail.clone(),
+                }
+            })
+            .collect(),
+        barrier_discrete: cert
+            .barrier_discrete
+            .iter()
+            .map(|b| json::DiscreteBarrier {
+                eta: b.eta,
+                barrier: b.bound.value.map(bounds),
+                method: b.bound.method.clone(),
+                lower_method: b.lower_method.clone(),
+                upper_method: b.upper_method.clone(),
+                lower_e11: b.hj_lower,
+                upper_e10: b.action_upper,
+                certificate: b.certificate.as_ref().map(|c| json::DiscreteCertificate {
+                    gamma: c.gamma,
+                    p: c.p.clone(),
+                    center: c.center.clone(),
+                    correction: c.correction,
+                    boxes: c.boxes,
+                    exceptional_boxes: c.exceptional_boxes,
+                }),
+                path: b.path.clone(),
+            })
+            .collect(),
+        hypotheses: cert
+            .hypotheses
+            .iter()
+            .map(|h| (h.name.clone(), h.holds))
+            .collect(),
+        hypotheses_detail: cert
+            .hypotheses
+            .iter()
+            .map(|h| (h.name.clone(), h.detail.clone()))
+            .collect(),
+        boxes: cert.boxes,
+        proofs: cert.proofs.clone(),
+        barrier_path: cert
+            .barrier_path
+            .as_ref()
+            .filter(|pb| pb.upper().is_finite() && !pb.vertices.is_empty())
+            .map(|pb| json::BarrierPath {
+                candidate: pb.candidate.clone(),
+                vertices: pb.vertices.clone(),
+            }),
+    }
+}
+
 /// Assembles the report.json structure.
 pub fn build(
     spec: &Spec,
@@ -105,91 +194,7 @@ pub fn build(
                 .collect(),
             max_boxes: spec.max_boxes,
         },
-        certified: json::Certified {
-            minimizer: json::BoxBounds {
-                lo: cert.minimizer.x.iter().map(|x| x.inf()).collect(),
-                hi: cert.minimizer.x.iter().map(|x| x.sup()).collect(),
-            },
-            start: cert.start.clone(),
-            loss_at_min: bounds(cert.loss_at_min),
-            sharpness: bounds(cert.sharpness),
-            lambda_min: bounds(cert.lambda_min),
-            depth: bounds(cert.depth),
-            depth_method: cert.depth_method.clone(),
-            barrier: cert.barrier.value.map(bounds),
-            steepness: json::Steepness {
-                s_minus: bounds(cert.steepness.s_minus),
-                s_plus: bounds(cert.steepness.s_plus),
-                method: cert.steepness.method.clone(),
-                boxes: cert.steepness.boxes,
-            },
-            barrier_method: json::BarrierMethod {
-                lower: cert.barrier_methods.lower.clone(),
-                upper: cert.barrier_methods.upper.clone(),
-            },
-            barrier_lower_family: cert.barrier_lower_family.clone(),
-            hj: cert
-                .hj
-                .iter()
-                .map(|h| {
-                    let d = h.centre.len().max(1);
-                    json::HjCertificate {
-                        family: h.family.name().to_string(),
-                        lower: h.lower,
-                        coefficient: h.coefficient,
-                        gamma: h.gamma,
-                        centre: h.centre.clone(),
-                        p: h.p.chunks(d).map(|r| r.to_vec()).collect(),
-                        inner_radius: h.inner_radius,
-                        correction: h.correction,
-                        boxes: h.boxes,
-                        detail: h.detail.clone(),
-                    }
-                })
-                .collect(),
-            barrier_discrete: cert
-                .barrier_discrete
-                .iter()
-                .map(|b| json::DiscreteBarrier {
-                    eta: b.eta,
-                    barrier: b.bound.value.map(bounds),
-                    method: b.bound.method.clone(),
-                    lower_method: b.lower_method.clone(),
-                    upper_method: b.upper_method.clone(),
-                    lower_e11: b.hj_lower,
-                    upper_e10: b.action_upper,
-                    certificate: b.certificate.as_ref().map(|c| json::DiscreteCertificate {
-                        gamma: c.gamma,
-                        p: c.p.clone(),
-                        center: c.center.clone(),
-                        correction: c.correction,
-                        boxes: c.boxes,
-                        exceptional_boxes: c.exceptional_boxes,
-                    }),
-                    path: b.path.clone(),
-                })
-                .collect(),
-            hypotheses: cert
-                .hypotheses
-                .iter()
-                .map(|h| (h.name.clone(), h.holds))
-                .collect(),
-            hypotheses_detail: cert
-                .hypotheses
-                .iter()
-                .map(|h| (h.name.clone(), h.detail.clone()))
-                .collect(),
-            boxes: cert.boxes,
-            proofs: cert.proofs.clone(),
-            barrier_path: cert
-                .barrier_path
-                .as_ref()
-                .filter(|pb| pb.upper().is_finite() && !pb.vertices.is_empty())
-                .map(|pb| json::BarrierPath {
-                    candidate: pb.candidate.clone(),
-                    vertices: pb.vertices.clone(),
-                }),
-        },
+        certified: certified(cert),
         monte_carlo: sweep
             .iter()
             .zip(point_seeds)
@@ -223,6 +228,7 @@ pub fn build(
                     &p.result.censor_times,
                     p.mean.estimate,
                 ),
+                sweep: None,
             })
             .collect(),
         claims: claims
@@ -280,7 +286,43 @@ pub fn build(
             claims: claims.len(),
         },
         landscape_plot: plot::landscape_plot(spec, problem, cert, sweep),
+        sweep: None,
     }
+}
+
+/// Adds a `[sweep]`'s instances to a report built from its first instance: each
+/// instance's certified quantities, and the instance of every Monte Carlo point.
+pub fn add_sweep(
+    report: &mut json::Report,
+    sw: &crate::spec::SweepSpec,
+    instances: &[(&Problem, &Certified)],
+    sweep: &[SweepPoint],
+) {
+    for (m, p) in report.monte_carlo.iter_mut().zip(sweep) {
+        m.sweep = Some(json::PointInstance {
+            instance: p.instance,
+            value: sw.values[p.instance],
+        });
+    }
+    report.sweep = Some(json::Sweep {
+        key: sw.key.clone(),
+        against: sw.against.as_str().into(),
+        instances: instances
+            .iter()
+            .zip(&sw.values)
+            .enumerate()
+            .map(|(k, ((problem, cert), &value))| json::SweepInstance {
+                value,
+                landscape: problem.landscape.describe(),
+                domain: cert.domain.describe(),
+                noise: problem.noise.describe(),
+                certified: certified(cert),
+                points: (0..sweep.len())
+                    .filter(|&i| sweep[i].instance == k)
+                    .collect(),
+            })
+            .collect(),
+    });
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
