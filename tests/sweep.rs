@@ -310,7 +310,8 @@ fn tiny_depth_sweep_passes_t4() {
 #[test]
 fn t4_fails_when_the_certified_barriers_predict_the_wrong_slope() {
     use escapecert::claims::{
-        evaluate_sweep, PointStatistics, ScalingInstance, ScalingSweep, SweepPoint, Verdict,
+        evaluate_with, ClaimOptions, PointStatistics, ScalingInstance, ScalingSweep, SweepPoint,
+        Verdict,
     };
     use escapecert::num::iv;
     use escapecert::simulate::{Dynamics, Shard, SimConfig, SimResult, Unit};
@@ -394,7 +395,7 @@ fn t4_fails_when_the_certified_barriers_predict_the_wrong_slope() {
     };
     for (factor, want) in [(1.0, Verdict::Pass), (2.0, Verdict::Fail)] {
         let sc = sweep_with(factor);
-        let claims = evaluate_sweep(&cert, Some(&sc), &points, 0.95);
+        let claims = evaluate_with(&cert, Some(&sc), &points, 0.95, &ClaimOptions::default());
         assert_eq!(claims.len(), 1);
         let c = &claims[0];
         assert!(c.id.starts_with("T4 discrete"), "{}", c.id);
