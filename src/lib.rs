@@ -9,6 +9,7 @@ pub mod certify;
 pub mod claims;
 pub mod landscape;
 pub mod num;
+pub mod paper;
 pub mod report;
 pub mod run;
 pub mod simulate;

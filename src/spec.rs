@@ -61,6 +61,8 @@ struct RawSpec {
     sgd: RawSgd,
     monte_carlo: Option<RawMonteCarlo>,
     certify: Option<RawCertify>,
+    /// `[paper]`: what the paper's figures showed (src/paper.rs).
+    paper: Option<crate::paper::RawPaper>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,6 +243,8 @@ pub struct Spec {
     pub max_boxes: usize,
     /// The spec file's text, for the report's provenance.
     pub source_text: String,
+    /// `[paper]`: what the paper's figures showed, claim by claim (src/paper.rs).
+    pub paper: Option<crate::paper::PaperSpec>,
 }
 
 /// Defaults, documented in the README.
@@ -1150,6 +1154,10 @@ impl Spec {
             Some(m) => count(f, "certify.max_boxes", m, 1 << 40)? as usize,
             None => defaults::MAX_BOXES,
         };
+        let paper = match raw.paper {
+            Some(p) => Some(crate::paper::resolve(f, p)?),
+            None => None,
+        };
         Ok(Spec {
             file: file.to_path_buf(),
             name: raw.name,
@@ -1172,6 +1180,7 @@ impl Spec {
             },
             max_boxes,
             source_text: text.to_string(),
+            paper,
         })
     }
 }

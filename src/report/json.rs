@@ -300,4 +300,10 @@ pub struct Report {
     pub monte_carlo: Vec<MonteCarloPoint>,
     pub claims: Vec<Claim>,
     pub summary: Summary,
+    /// Hypotheses and asymptotic regime (src/report/regime.rs); absent in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regime: Option<super::regime::Regime>,
+    /// Comparison with the paper, from the spec's `[paper]` table (src/paper.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<crate::paper::PaperComparison>,
 }

@@ -3,6 +3,7 @@
 
 pub mod json;
 mod markdown;
+pub mod regime;
 
 use crate::certify::Certified;
 use crate::claims::{Claim, SweepPoint, Verdict};
@@ -56,7 +57,7 @@ pub fn build(
 ) -> json::Report {
     let mc = &spec.monte_carlo;
     let v = overall(claims);
-    json::Report {
+    let mut report = json::Report {
         format_version: json::FORMAT_VERSION,
         tool: json::Tool {
             name: "escapecert".into(),
@@ -242,7 +243,14 @@ pub fn build(
             error_control: "holm-bonferroni".into(),
             claims: claims.len(),
         },
-    }
+        regime: Some(regime::build(problem, cert, sweep)),
+        paper: None,
+    };
+    report.paper = spec
+        .paper
+        .as_ref()
+        .map(|p| crate::paper::compare(p, &report.claims));
+    report
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
