@@ -10,6 +10,7 @@ pub mod check;
 pub mod claims;
 pub mod landscape;
 pub mod num;
+pub mod paper;
 pub mod report;
 pub mod run;
 pub mod simulate;

@@ -64,6 +64,8 @@ struct RawSpec {
     claims: Option<RawClaims>,
     expect: Option<RawExpect>,
     sweep: Option<RawSweep>,
+    /// `[paper]`: what the paper's figures showed (src/paper.rs).
+    paper: Option<crate::paper::RawPaper>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,6 +291,8 @@ pub struct Spec {
     /// `[sweep]`: the problem instances (THEORY T4); the fields above are those of the
     /// first instance.
     pub sweep: Option<SweepSpec>,
+    /// `[paper]`: what the paper's figures showed, claim by claim (src/paper.rs).
+    pub paper: Option<crate::paper::PaperSpec>,
 }
 
 /// What a `[sweep]`'s scaling-law claim (T4) regresses log E[exit time] on.
@@ -1689,6 +1693,10 @@ impl Spec {
             Some(m) => count(f, "certify.max_boxes", m, 1 << 40)? as usize,
             None => defaults::MAX_BOXES,
         };
+        let paper = match raw.paper {
+            Some(p) => Some(crate::paper::resolve(f, p)?),
+            None => None,
+        };
         Ok(Spec {
             file: file.to_path_buf(),
             name: raw.name,
@@ -1715,6 +1723,7 @@ impl Spec {
             expect,
             source_text: text.to_string(),
             sweep: None,
+            paper,
         })
     }
 }

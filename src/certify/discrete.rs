@@ -96,6 +96,10 @@ impl DiscreteBarrier {
     }
 }
 
+/// Above this dimension the general E11/E10 bounds are not attempted where the exact linear
+/// value (E12 or the Stein solve) applies.
+pub const SKIP_GENERAL_DIM: usize = 12;
+
 /// V̄_η(D) ∈ [lo, hi] for one learning rate (see the module documentation).
 pub fn discrete_barrier(
     l: &Landscape,
@@ -118,9 +122,23 @@ pub fn discrete_barrier(
         return none(format!("ηλ_max < 2 is not certified (η = {eta}, λ_max(∇²L(θ*)) ≤ {:.6e}): the minimum may be linearly unstable for discrete SGD, no exponential escape (E12); no bound", min.eig.max.sup()));
     }
     let c: Vec<f64> = min.x.iter().map(|v| v.mid()).collect();
-    let (lo_hj, cert, lower_method, boxes) = match hj_lower(
-        l, domain, min, noise, eta, &c, max_boxes,
-    ) {
+    // The exact linear cases.
+    let exact = linear_exact(l, domain, min, noise, eta);
+    // Where the exact value applies in high dimension, the general E11/E10 searches (an
+    // interval linear solve per box) cannot improve on it and take minutes at d = 100.
+    let skip = exact.is_some() && c.len() > SKIP_GENERAL_DIM;
+    let hj = if skip {
+        Err((
+            format!(
+                "not attempted: the exact linear value applies and d = {} > {SKIP_GENERAL_DIM}",
+                c.len()
+            ),
+            0,
+        ))
+    } else {
+        hj_lower(l, domain, min, noise, eta, &c, max_boxes)
+    };
+    let (lo_hj, cert, lower_method, boxes) = match hj {
         Ok((v, cert)) => {
             let b = cert.boxes;
             let m = format!(
@@ -131,7 +149,15 @@ pub fn discrete_barrier(
         }
         Err((why, b)) => (None, None, format!("E11 certificate not found: {why}"), b),
     };
-    let (hi_path, path, upper_method) = match action_upper(l, domain, min, noise, eta, &c, exit_point) {
+    let up = if skip {
+        Err(format!(
+            "not attempted: the exact linear value applies and d = {} > {SKIP_GENERAL_DIM}",
+            c.len()
+        ))
+    } else {
+        action_upper(l, domain, min, noise, eta, &c, exit_point)
+    };
+    let (hi_path, path, upper_method) = match up {
         Ok((v, p)) => (
             Some(v),
             Some(p.clone()),
@@ -142,8 +168,6 @@ pub fn discrete_barrier(
         ),
         Err(why) => (None, None, format!("E10 path bound not available: {why}")),
     };
-    // The exact linear cases.
-    let exact = linear_exact(l, domain, min, noise, eta);
     let exact_family = if noise.isotropic_sigma().is_some() {
         "E12"
     } else {

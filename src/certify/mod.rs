@@ -291,10 +291,26 @@ pub fn certify(spec: &Spec, problem: &Problem) -> Result<Certified, CertifyError
             None => format!("{}; {added}", cb.methods.upper),
         };
     }
+    // In high dimension the general discrete certificates (an interval linear solve per
+    // box) take minutes; they are not computed when no discrete dynamics is simulated.
+    let no_discrete = l.dim() > discrete::SKIP_GENERAL_DIM
+        && !spec
+            .monte_carlo
+            .dynamics
+            .iter()
+            .any(|d| !matches!(d, crate::spec::DynamicsSpec::Continuous));
     let barrier_discrete = spec
         .eta
         .iter()
         .map(|&eta| match &skip {
+            None if no_discrete => DiscreteBarrier::unavailable(
+                eta,
+                format!(
+                    "not computed: d = {} > {} and no discrete dynamics is simulated",
+                    l.dim(),
+                    discrete::SKIP_GENERAL_DIM
+                ),
+            ),
             None => discrete::discrete_barrier(
                 l,
                 &domain,

@@ -417,4 +417,10 @@ pub struct Report {
     /// `[sweep]` (format 3): the instances; absent without a sweep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<Sweep>,
+    /// Hypotheses and asymptotic regime (src/report/regime.rs); absent in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regime: Option<super::regime::Regime>,
+    /// Comparison with the paper, from the spec's `[paper]` table (src/paper.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<crate::paper::PaperComparison>,
 }

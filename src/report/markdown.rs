@@ -226,6 +226,12 @@ pub fn render_markdown(r: &Report) -> String {
     }
 
     let ce = &r.certified;
+    if let Some(pc) = &r.paper {
+        s.push_str(&crate::paper::markdown(pc));
+    }
+    if let Some(rg) = &r.regime {
+        s.push_str(&super::regime::markdown(rg));
+    }
     let _ = writeln!(s, "\n## Certified (outward-rounded interval arithmetic)\n");
     let _ = writeln!(s, "Every number in this table is a rigorous enclosure; printed decimals are rounded outward.\n");
     let _ = writeln!(s, "| quantity | enclosure | how |");

@@ -5,6 +5,7 @@ mod html;
 pub mod json;
 mod markdown;
 pub mod plot;
+pub mod regime;
 
 use crate::certify::Certified;
 use crate::claims::{Claim, SweepPoint, Verdict};
@@ -160,7 +161,7 @@ pub fn build(
 ) -> json::Report {
     let mc = &spec.monte_carlo;
     let v = overall(claims);
-    json::Report {
+    let mut report = json::Report {
         format_version: json::FORMAT_VERSION,
         tool: json::Tool {
             name: "escapecert".into(),
@@ -287,7 +288,14 @@ pub fn build(
         },
         landscape_plot: plot::landscape_plot(spec, problem, cert, sweep),
         sweep: None,
-    }
+        regime: Some(regime::build(problem, cert, sweep)),
+        paper: None,
+    };
+    report.paper = spec
+        .paper
+        .as_ref()
+        .map(|p| crate::paper::compare(p, &report.claims));
+    report
 }
 
 /// Adds a `[sweep]`'s instances to a report built from its first instance: each
