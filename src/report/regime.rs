@@ -353,8 +353,8 @@ fn notes(
             e.iter().cloned().reduce(f64::min),
             e.iter().cloned().reduce(f64::max),
         ) {
-            let verdict = if lo >= 1.0 {
-                "κ²σ² exceeds λr²/d at every point: the stationary spread d·κ²σ²/(2λ) is comparable to or larger than r², the exit is diffusive (entropy-dominated), not activated, and the asymptotic law log E[τ] ≈ V̄/κ² does not describe it"
+            let verdict = if lo >= 2.0 {
+                "κ²σ² ≥ 2λr²/d at every point: the stationary spread d·κ²σ²/(2λ) is at least r², the exit is diffusive (entropy-dominated), not activated, and the asymptotic law log E[τ] ≈ V̄/κ² does not describe it"
             } else if hi >= 0.02 {
                 "κ²σ² is not small against λr²/d: the entropic term of E14 (THEORY §6) matters and the finite-κ slope of log E[τ] differs from the asymptotic one"
             } else {
