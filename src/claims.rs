@@ -367,6 +367,19 @@ impl Plan {
     }
 }
 
+/// The responses and standard errors of every exponent fit over the points `pts`:
+/// y = ln Ê[exit time] and se = 1/√m (m exits, [`crate::stats::log_mean_se`]).
+pub(crate) fn log_means(sweep: &[SweepPoint], pts: &[usize]) -> (Vec<f64>, Vec<f64>) {
+    pts.iter()
+        .map(|&i| {
+            (
+                sweep[i].mean.estimate.ln(),
+                crate::stats::log_mean_se(sweep[i].result.exits),
+            )
+        })
+        .unzip()
+}
+
 /// The smallest p-value resolved (a smaller α' makes 1 − α' round to 1).
 pub const MIN_P_VALUE: f64 = 1e-15;
 
@@ -735,14 +748,7 @@ fn exponent_claim(
         .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
     if kappas.len() >= 2 {
         let x: Vec<f64> = usable.iter().map(|&i| abscissa.x(&sweep[i])).collect();
-        let y: Vec<f64> = usable
-            .iter()
-            .map(|&i| sweep[i].mean.estimate.ln())
-            .collect();
-        let se: Vec<f64> = usable
-            .iter()
-            .map(|&i| crate::stats::log_mean_se(sweep[i].result.exits))
-            .collect();
+        let (y, se) = log_means(sweep, &usable);
         match weighted_slope(&x, &y, &se, level) {
             Ok(fit) => {
                 claim.estimated = Some(fit.slope.clone());

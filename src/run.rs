@@ -337,14 +337,21 @@ enum RunKind {
 type Source<'a> =
     dyn Fn(&PointPlan, RunKind, &SimConfig, String) -> Result<SimResult, RunError> + 'a;
 
-/// Runs the whole verification and returns report.json's content.
-pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
+/// Certifies every instance, builds each instance's simulation noise and the sweep plan
+/// (shared by [`verify`] and [`verify_shard`]).
+fn prepare(spec: &Spec) -> Result<(Vec<Instance<'_>>, Vec<Noise>, Vec<PointPlan>), RunError> {
     let insts = certify_instances(spec)?;
     let noises = insts
         .iter()
         .map(|i| simulation_noise(i.spec, &i.problem))
         .collect::<Result<Vec<_>, _>>()?;
     let plan = sweep_plan(spec, &insts)?;
+    Ok((insts, noises, plan))
+}
+
+/// Runs the whole verification and returns report.json's content.
+pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
+    let (insts, noises, plan) = prepare(spec)?;
     let source = |p: &PointPlan, _: RunKind, cfg: &SimConfig, label: String| {
         let i = &insts[p.instance];
         simulate_point(
@@ -510,12 +517,7 @@ pub fn verify_shard(spec: &Spec, opts: &Options, shard: Shard) -> Result<ShardFi
         file: spec.file.clone(),
         source,
     })?;
-    let insts = certify_instances(spec)?;
-    let noises = insts
-        .iter()
-        .map(|i| simulation_noise(i.spec, &i.problem))
-        .collect::<Result<Vec<_>, _>>()?;
-    let plan = sweep_plan(spec, &insts)?;
+    let (insts, noises, plan) = prepare(spec)?;
     let mc = &spec.monte_carlo;
     let mut points = Vec::with_capacity(plan.len());
     for p in &plan {

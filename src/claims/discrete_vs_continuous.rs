@@ -60,14 +60,7 @@ fn slope(
         return None;
     }
     let x: Vec<f64> = usable.iter().map(|&i| 1.0 / sweep[i].kappa2).collect();
-    let y: Vec<f64> = usable
-        .iter()
-        .map(|&i| sweep[i].mean.estimate.ln())
-        .collect();
-    let se: Vec<f64> = usable
-        .iter()
-        .map(|&i| crate::stats::log_mean_se(sweep[i].result.exits))
-        .collect();
+    let (y, se) = super::log_means(sweep, &usable);
     if kappas.len() >= MIN_POINTS_PREFACTOR {
         if let Ok(pf) = weighted_prefactor_fit(&x, &y, &se, level) {
             return Some((pf.slope, true, usable));

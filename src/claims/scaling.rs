@@ -15,7 +15,7 @@ use crate::num::imat::verified_solve;
 use crate::num::{iv, point};
 use crate::simulate::Dynamics;
 use crate::spec::SweepAgainst;
-use crate::stats::{log_mean_se, t_or_normal_factor, weighted_slope, Estimate, PrefactorFit};
+use crate::stats::{weighted_slope, PrefactorFit};
 use inari::Interval;
 
 /// What T4 needs of one certified instance of a `[sweep]`.
@@ -158,57 +158,16 @@ pub fn prefactor_fit_g(
     se: &[f64],
     level: f64,
 ) -> Option<PrefactorFit> {
-    let n = x.len();
-    if n < 4 || g.len() != n || y.len() != n || se.len() != n || !(level > 0.0 && level < 1.0) {
-        return None;
-    }
-    let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
-    let sw: f64 = w.iter().sum();
-    let mx = (0..n).map(|i| w[i] * x[i]).sum::<f64>() / sw;
-    let mg = (0..n).map(|i| w[i] * g[i]).sum::<f64>() / sw;
-    let design = nalgebra::DMatrix::from_fn(n, 3, |i, j| match j {
-        0 => 1.0,
-        1 => x[i] - mx,
-        _ => g[i] - mg,
-    });
-    let wm = nalgebra::DMatrix::from_diagonal(&nalgebra::DVector::from_vec(w.clone()));
-    let inv = (design.transpose() * &wm * &design).try_inverse()?;
-    let beta = &inv * (design.transpose() * &wm * nalgebra::DVector::from_column_slice(y));
-    let chi2: f64 = (0..n)
-        .map(|i| {
-            let r = y[i] - (beta[0] + beta[1] * (x[i] - mx) + beta[2] * (g[i] - mg));
-            w[i] * r * r
-        })
-        .sum();
-    let dof = n - 3;
-    let factor = t_or_normal_factor(1.0 - level, chi2, dof).ok()?;
-    let p_value = crate::stats::quantile::chi2_sf(chi2, dof as f64).ok()?;
-    let a = beta[0] - beta[1] * mx - beta[2] * mg;
-    let gv = nalgebra::DVector::from_vec(vec![1.0, -mx, -mg]);
-    let var_a = (gv.transpose() * &inv * &gv)[(0, 0)];
-    let est = |v: f64, var: f64| {
-        let h = factor * var.max(0.0).sqrt();
-        Estimate {
-            estimate: v,
-            lo: v - h,
-            hi: v + h,
-            level,
-            n,
-            method: "wls-prefactor-normal-or-student-t".to_string(),
-        }
-    };
-    let ok = [beta[0], beta[1], beta[2], chi2]
-        .iter()
-        .all(|v| v.is_finite());
-    ok.then(|| PrefactorFit {
-        slope: est(beta[1], inv[(1, 1)]),
-        log_coefficient: est(beta[2], inv[(2, 2)]),
-        intercept: est(a, var_a),
-        chi2,
-        dof,
-        p_value,
-        n_points: n,
-    })
+    let f = crate::stats::weighted_two_regressor_fit(x, g, y, se, level).ok()?;
+    [
+        f.slope.estimate,
+        f.log_coefficient.estimate,
+        f.intercept.estimate,
+        f.chi2,
+    ]
+    .iter()
+    .all(|v| v.is_finite())
+    .then_some(f)
 }
 
 /// One T4 claim to decide: one dynamics (and start) across the instances.
@@ -397,14 +356,8 @@ impl ScalingPlan {
         let range = xs[xs.len() - 1] - xs[0];
         let x_unc = used.iter().map(|&k| self.x[k].rad()).fold(0.0, f64::max) / range;
         let x: Vec<f64> = claim.abscissa.clone();
-        let y: Vec<f64> = used
-            .iter()
-            .map(|&k| sweep[self.pts[k]].mean.estimate.ln())
-            .collect();
-        let se: Vec<f64> = used
-            .iter()
-            .map(|&k| log_mean_se(sweep[self.pts[k]].result.exits))
-            .collect();
+        // claim.points are the used points, in order.
+        let (y, se) = super::log_means(sweep, &claim.points);
         let lo: Vec<f64> = used.iter().map(|&k| exps[k].inf()).collect();
         let hi: Vec<f64> = used.iter().map(|&k| exps[k].sup()).collect();
         // The straight line (its χ² is the test of "affine"), and with enough instances

@@ -135,11 +135,7 @@ fn gof_usable(cert: &Certified, p: &SweepPoint) -> bool {
 /// standard error; `None` with fewer than two κ² values.
 fn start_slope(sweep: &[SweepPoint], pts: &[usize]) -> Option<(f64, f64)> {
     let x: Vec<f64> = pts.iter().map(|&i| 1.0 / sweep[i].kappa2).collect();
-    let y: Vec<f64> = pts.iter().map(|&i| sweep[i].mean.estimate.ln()).collect();
-    let se: Vec<f64> = pts
-        .iter()
-        .map(|&i| crate::stats::log_mean_se(sweep[i].result.exits))
-        .collect();
+    let (y, se) = super::log_means(sweep, pts);
     // Any level gives the same estimate; the standard error is recovered below.
     let fit = crate::stats::weighted_slope(&x, &y, &se, 0.95).ok()?;
     let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();

@@ -202,8 +202,7 @@ pub fn weighted_prefactor_fit(
     se: &[f64],
     level: f64,
 ) -> Result<PrefactorFit, StatsError> {
-    let alpha = alpha_of(level)?;
-    let n = check_fit_inputs(x, y, se, "prefactor fit", 4)?;
+    check_fit_inputs(x, y, se, "prefactor fit", 4)?;
     if let Some(i) = x.iter().position(|&v| v <= 0.0) {
         return Err(StatsError::NotPositive {
             what: "x",
@@ -211,27 +210,54 @@ pub fn weighted_prefactor_fit(
             value: x[i],
         });
     }
+    let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+    weighted_two_regressor_fit(x, &ln_x, y, se, level).map_err(|e| match e {
+        StatsError::Degenerate(_) => {
+            StatsError::Degenerate("x and ln x are collinear (need 3 distinct x values)")
+        }
+        e => e,
+    })
+}
+
+/// The weighted least-squares fit y = a + s·x + b·g with a general second regressor g
+/// (`weighted_prefactor_fit` is the case g = ln x; T4 uses g = ln(V̄/κ²)): columns centred
+/// at the weighted means, slope and coefficient intervals the wider of the known-se normal
+/// and the residual-scale Student-t intervals.
+pub fn weighted_two_regressor_fit(
+    x: &[f64],
+    g: &[f64],
+    y: &[f64],
+    se: &[f64],
+    level: f64,
+) -> Result<PrefactorFit, StatsError> {
+    let alpha = alpha_of(level)?;
+    let n = check_fit_inputs(x, y, se, "prefactor fit", 4)?;
+    if g.len() != n {
+        return Err(StatsError::Degenerate(
+            "the second regressor has another length than x",
+        ));
+    }
     // Columns centred at the weighted means for conditioning.
     let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
     let sw: f64 = w.iter().sum();
     let mean = |v: &dyn Fn(usize) -> f64| (0..n).map(|i| w[i] * v(i)).sum::<f64>() / sw;
     let mx = mean(&|i| x[i]);
-    let ml = mean(&|i| x[i].ln());
+    let ml = mean(&|i| g[i]);
     let design = nalgebra::DMatrix::from_fn(n, 3, |i, j| match j {
         0 => 1.0,
         1 => x[i] - mx,
-        _ => x[i].ln() - ml,
+        _ => g[i] - ml,
     });
     let wm = nalgebra::DMatrix::from_diagonal(&nalgebra::DVector::from_vec(w.clone()));
     let xtwx = design.transpose() * &wm * &design;
     let inv = xtwx.try_inverse().ok_or(StatsError::Degenerate(
-        "x and ln x are collinear (need 3 distinct x values)",
+        "x and the second regressor are collinear",
     ))?;
     let yv = nalgebra::DVector::from_column_slice(y);
     let beta = &inv * (design.transpose() * &wm * yv);
     let chi2: f64 = (0..n)
         .map(|i| {
-            let r = y[i] - (beta[0] + beta[1] * (x[i] - mx) + beta[2] * (x[i].ln() - ml));
+            let r = y[i] - (beta[0] + beta[1] * (x[i] - mx) + beta[2] * (g[i] - ml));
             w[i] * r * r
         })
         .sum();
