@@ -63,6 +63,10 @@ pub fn pre_asymptotic_threshold(dim: usize) -> f64 {
 /// same order, far below the Monte Carlo resolution); wider is INCONCLUSIVE.
 pub const MAX_ABSCISSA_UNCERTAINTY: f64 = 1e-4;
 
+/// Ratio of the slope half-widths (with / without the log-prefactor term) above which an
+/// INCONCLUSIVE reason names the collinearity of the two regressors as the cause.
+pub const COLLINEAR_INFLATION: f64 = 3.0;
+
 /// Enclosure of the weighted-least-squares slope Σ c_i y_i, c_i = w_i (x_i − x̄)/Σ w (x − x̄)²,
 /// w_i = 1/se_i², x̄ = Σ w x / Σ w, over all y_i ∈ [lo_i, hi_i]: every real LS slope of
 /// (x, y) with weights 1/se² and y in the box lies in it (interval arithmetic, outward
@@ -423,9 +427,26 @@ impl ScalingPlan {
             ),
             None => gof,
         };
+        let line_half = 0.5 * (line.slope.hi - line.slope.lo);
         claim.fit = Some(line);
         claim.disagrees = !s.overlaps(plo, phi);
         let half = 0.5 * (s.hi - s.lo);
+        // With the log-prefactor term, a wide slope interval may come from the second
+        // regressor being nearly collinear with the first, not from too few trials: say
+        // which (the ratio of the two slopes' half-widths is the variance inflation's √).
+        let inflation = if with_prefactor && line_half > 0.0 {
+            half / line_half
+        } else {
+            1.0
+        };
+        let collinear = if inflation > COLLINEAR_INFLATION {
+            format!(
+                " (the log-prefactor regressor ln(V̄/κ²) is nearly collinear with {}: it widens the slope's interval {inflation:.1}× over the straight line's; a wider range of {} reduces that, more trials narrow both as 1/√n)",
+                self.variable, self.key
+            )
+        } else {
+            String::new()
+        };
         let allowed = MAX_RELATIVE_HALF_WIDTH * plo.abs().max(phi.abs());
         let total: usize = used.iter().map(|&k| sweep[self.pts[k]].result.trials).sum();
         let var = &self.variable;
@@ -453,7 +474,7 @@ impl ScalingPlan {
             claim.inconclusive_cause = Some("width".into());
             claim.trials_needed = Some(((half / allowed).powi(2) * total as f64).ceil() as usize);
             format!(
-                "the fitted slope [{:.6}, {:.6}] against {var} overlaps the predicted [{plo:.6}, {phi:.6}] but is too wide to decide (half-width {half:.4} > {allowed:.4}); about {:.0} trials in total (now {total}), or a wider range of {}, would decide; {gof}",
+                "the fitted slope [{:.6}, {:.6}] against {var} overlaps the predicted [{plo:.6}, {phi:.6}] but is too wide to decide (half-width {half:.4} > {allowed:.4}){collinear}; about {:.0} trials in total (now {total}), or a wider range of {}, would decide; {gof}",
                 s.lo,
                 s.hi,
                 (half / allowed).powi(2) * total as f64,
