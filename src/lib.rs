@@ -7,6 +7,7 @@
 pub mod certificate;
 pub mod certify;
 pub mod check;
+pub mod checkpoint;
 pub mod claims;
 pub mod landscape;
 pub mod num;

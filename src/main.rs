@@ -50,6 +50,11 @@ enum Command {
         /// with `escapecert merge`.
         #[arg(long, value_name = "K/N", value_parser = parse_shard, allow_hyphen_values = true)]
         shard: Option<Shard>,
+        /// Continue the run checkpointed in DIR (after Ctrl-C, SIGTERM, a kill or a
+        /// wall-clock limit) instead of starting afresh; refused when the spec, seed,
+        /// options or escapecert version changed.
+        #[arg(long, conflicts_with = "shard")]
+        resume: bool,
     },
     /// Combine the shard files of one run into exactly the report `verify` writes.
     Merge {
@@ -100,6 +105,31 @@ enum Command {
     },
 }
 
+/// The signal that stopped the run (0: none).
+static SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// SIGINT and SIGTERM: the first asks the simulation to stop (the run then checkpoints and
+/// writes a partial report); a second one exits at once with 128 + its number (the
+/// checkpoint files are written atomically, so nothing is left half-written).
+fn watch_signals() -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        let mut seen = false;
+        for sig in signals.forever() {
+            if seen {
+                std::process::exit(128 + sig);
+            }
+            seen = true;
+            let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+            SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
+            eprintln!("escapecert: {name} received: stopping after the running trajectories (again to exit at once)");
+            escapecert::simulate::stop::request_stop(format!("interrupted by {name}"));
+        }
+    });
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(n) = cli.threads {
         if n == 0 {
@@ -117,6 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check_dt,
             strict,
             shard,
+            resume,
         } => {
             let spec = Spec::from_file(&spec)?;
             if !quiet {
@@ -136,9 +167,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            let rep = run::verify(&spec, &opts)?;
+            watch_signals()?;
+            let (rep, checkpoint) = run::verify_checkpointed(&spec, &opts, &out, resume)?;
             report::write(&out, &rep)?;
-            Ok(print_summary(&rep, &out, t0, strict))
+            match &rep.partial {
+                None => {
+                    checkpoint.remove()?;
+                    Ok(print_summary(&rep, &out, t0, strict))
+                }
+                Some(part) => {
+                    eprintln!(
+                        "escapecert: {}; {} of {} sweep points finished and checkpointed ({:.1} s). PARTIAL report written to {} (every claim INCONCLUSIVE). Continue with: escapecert verify {} --out {} --resume",
+                        part.reason,
+                        part.finished_points,
+                        part.points,
+                        t0.elapsed().as_secs_f64(),
+                        out.display(),
+                        spec.file.display(),
+                        out.display()
+                    );
+                    let sig = SIGNAL.load(std::sync::atomic::Ordering::SeqCst);
+                    Ok(if sig > 0 {
+                        // The shell convention for a run ended by a signal.
+                        ExitCode::from((128 + sig) as u8)
+                    } else {
+                        ExitCode::from(if strict {
+                            rep.summary.exit_code_strict
+                        } else {
+                            rep.summary.exit_code
+                        } as u8)
+                    })
+                }
+            }
         }
         Command::Merge {
             shards,

@@ -1,16 +1,17 @@
 //! The pipeline: spec → landscape → certify / simulate → stats → claims → report.
 
 use crate::certify::{certify, Certified, CertifyError};
+use crate::checkpoint::{self, Checkpoint, Manifest};
 use crate::claims::{
     evaluate_with, ClaimOptions, DtCheck, ExactMean, PointStatistics, ScalingInstance,
-    ScalingSweep, SweepPoint,
+    ScalingSweep, SweepPoint, Verdict,
 };
 use crate::landscape::{Domain, Landscape, QuadraticHessian};
 use crate::landscape::{NoiseModel, Problem};
 use crate::report::{self, json, ReportError};
 use crate::simulate::{
-    merge_results, problem_fingerprint, simulate_with_progress, trajectory_rng, Dynamics, Noise,
-    Outcome, Shard, SimConfig, SimError, SimResult,
+    merge_results, problem_fingerprint, simulate_with_progress, stop, trajectory_rng, Dynamics,
+    Noise, Outcome, Shard, SimConfig, SimError, SimResult,
 };
 use crate::spec::defaults;
 use crate::spec::{DynamicsSpec, Spec, SpecError};
@@ -50,6 +51,22 @@ pub enum RunError {
     /// A shard file that cannot be read, or shard files that do not make up one run.
     #[error("{}: {problem}", file.display())]
     Shard { file: PathBuf, problem: String },
+    /// `verify --resume` into a folder whose checkpoint is missing or of another run.
+    #[error("{}: {problem}", dir.display())]
+    Resume { dir: PathBuf, problem: String },
+}
+
+impl RunError {
+    /// Whether this is a simulation stopped by [`crate::simulate::stop::request_stop`].
+    pub fn is_interrupted(&self) -> bool {
+        matches!(
+            self,
+            RunError::Simulate {
+                source: SimError::Interrupted,
+                ..
+            }
+        )
+    }
 }
 
 /// Options of a run.
@@ -367,6 +384,125 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
     analyse(spec, &insts, &plan, opts, &source)
 }
 
+/// [`verify`] with checkpoints under `out` (src/checkpoint.rs): every finished chunk of
+/// trajectories is stored, so that a run stopped by
+/// [`crate::simulate::stop::request_stop`] (a signal, `[limits] simulate_seconds`) or
+/// killed continues with `resume = true` to exactly the report of an uninterrupted run.
+///
+/// Returns the complete report, or when a stop was requested a partial one
+/// (`report.partial` set: the finished sweep points, every claim INCONCLUSIVE) — the
+/// checkpoint then stays for the resume. Without `resume`, an earlier checkpoint under
+/// `out` is discarded; with it, a checkpoint of another spec, seed, option or tool
+/// version is refused ([`RunError::Resume`]). The checkpoint is left in place either way;
+/// [`Checkpoint::remove`] it once the complete report is written.
+pub fn verify_checkpointed(
+    spec: &Spec,
+    opts: &Options,
+    out: &Path,
+    resume: bool,
+) -> Result<(json::Report, Checkpoint), RunError> {
+    let (insts, noises, plan) = prepare(spec)?;
+    let manifest = Manifest::new(
+        &spec.file,
+        &spec.source_text,
+        spec.monte_carlo.seed,
+        opts.check_dt,
+        fingerprint(&insts, &noises),
+    );
+    let ck = if resume {
+        Checkpoint::resume(out, &manifest)?
+    } else {
+        Checkpoint::create(out, &manifest)?
+    };
+    let _deadline = spec.limits.simulate_seconds.map(|secs| {
+        Deadline::start(
+            secs,
+            format!("the wall-clock limit of the simulate stage (limits.simulate_seconds = {secs}) was reached"),
+        )
+    });
+    let source = |p: &PointPlan, kind: RunKind, cfg: &SimConfig, label: String| {
+        let i = &insts[p.instance];
+        let kind = match kind {
+            RunKind::Main => "main",
+            RunKind::DtCheck => "dtcheck",
+        };
+        let mut parts = Vec::new();
+        for shard in checkpoint::chunks(cfg.trials) {
+            let chunk = SimConfig {
+                shard,
+                ..cfg.clone()
+            };
+            if let Some(r) = ck.load(p.index, kind, &chunk) {
+                parts.push(r);
+                continue;
+            }
+            if stop::stop_requested() {
+                return Err(RunError::Simulate {
+                    file: spec.file.clone(),
+                    source: SimError::Interrupted,
+                });
+            }
+            let label = if shard.count > 1 {
+                format!("{label} (chunk {}/{})", shard.index + 1, shard.count)
+            } else {
+                label.clone()
+            };
+            let r = simulate_point(
+                spec,
+                &i.problem,
+                &i.cert,
+                &noises[p.instance],
+                &chunk,
+                label,
+                opts.quiet,
+            )?;
+            ck.save(p.index, kind, &r)?;
+            parts.push(r);
+        }
+        if parts.len() == 1 {
+            return Ok(parts.pop().expect("one part"));
+        }
+        merge_results(&parts).map_err(|source| RunError::Simulate {
+            file: spec.file.clone(),
+            source,
+        })
+    };
+    let rep = analyse(spec, &insts, &plan, opts, &source)?;
+    Ok((rep, ck))
+}
+
+/// A wall-clock limit: a thread that requests a stop when `seconds` have passed, unless
+/// the limit is dropped first.
+struct Deadline {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Deadline {
+    fn start(seconds: f64, reason: String) -> Self {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        let until = Instant::now() + std::time::Duration::from_secs_f64(seconds.min(1e9));
+        std::thread::spawn(move || loop {
+            if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            let now = Instant::now();
+            if now >= until {
+                stop::request_stop(reason);
+                return;
+            }
+            std::thread::sleep((until - now).min(std::time::Duration::from_millis(50)));
+        });
+        Deadline { done }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Simulates one configuration (all trajectories, or its shard) with a progress bar
 /// counting the trajectories actually run.
 fn simulate_point(
@@ -409,15 +545,24 @@ fn analyse(
     let mc = &spec.monte_carlo;
     let mut sweep = Vec::with_capacity(plan.len());
     let mut seeds = Vec::with_capacity(plan.len());
+    let mut stopped = false;
     for p in plan {
         let seed = point_seed(mc.seed, p.index);
         let i = &insts[p.instance];
-        sweep.push(run_point(spec, &i.problem, &i.cert, p, seed, opts, source)?);
+        match run_point(spec, &i.problem, &i.cert, p, seed, opts, source) {
+            Ok(point) => sweep.push(point),
+            // A requested stop: report what finished, as a partial report.
+            Err(e) if e.is_interrupted() => {
+                stopped = true;
+                break;
+            }
+            Err(e) => return Err(e),
+        }
         seeds.push(seed);
     }
     let (problem, cert) = (&insts[0].problem, &insts[0].cert);
     let scaling = scaling_sweep(spec, insts);
-    let claims = evaluate_with(
+    let mut claims = evaluate_with(
         cert,
         scaling.as_ref(),
         &sweep,
@@ -427,7 +572,33 @@ fn analyse(
             expect: spec.expect.clone(),
         },
     );
+    let partial = stopped.then(|| {
+        let reason = stop::stop_reason()
+            .unwrap_or("a stop was requested")
+            .to_string();
+        let (k, n) = (sweep.len(), plan.len());
+        // Never a verdict from part of a run: every claim INCONCLUSIVE, saying why.
+        for c in &mut claims {
+            c.verdict = Verdict::Inconclusive;
+            c.reason = format!(
+                "partial run: {reason} after {k} of {n} sweep points; `verify --resume` continues it. On the finished points alone: {}",
+                c.reason
+            );
+            c.inconclusive_cause = Some("partial".into());
+            c.trials_needed = None;
+        }
+        json::Partial {
+            reason,
+            finished_points: k,
+            points: n,
+            resume: format!(
+                "escapecert verify {} --out <this folder> --resume",
+                spec.file.display()
+            ),
+        }
+    });
     let mut rep = report::build(spec, problem, cert, &sweep, &seeds, &claims);
+    rep.partial = partial;
     if let Some(sw) = &spec.sweep {
         let certs: Vec<(&Problem, &Certified)> =
             insts.iter().map(|i| (&i.problem, &i.cert)).collect();

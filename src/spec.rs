@@ -66,6 +66,22 @@ struct RawSpec {
     sweep: Option<RawSweep>,
     /// `[paper]`: what the paper's figures showed (src/paper.rs).
     paper: Option<crate::paper::RawPaper>,
+    limits: Option<RawLimits>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    simulate_seconds: Option<f64>,
+}
+
+/// `[limits]`: resource limits of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Limits {
+    /// Wall-clock limit of the simulate stage, in seconds: when reached, the run stops
+    /// like an interruption (checkpoint, partial report, every claim INCONCLUSIVE) and
+    /// can be continued with `--resume`. `None`: no limit.
+    pub simulate_seconds: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,6 +309,8 @@ pub struct Spec {
     pub sweep: Option<SweepSpec>,
     /// `[paper]`: what the paper's figures showed, claim by claim (src/paper.rs).
     pub paper: Option<crate::paper::PaperSpec>,
+    /// `[limits]`.
+    pub limits: Limits,
 }
 
 /// What a `[sweep]`'s scaling-law claim (T4) regresses log E[exit time] on.
@@ -1697,6 +1715,15 @@ impl Spec {
             Some(p) => Some(crate::paper::resolve(f, p)?),
             None => None,
         };
+        let limits = match raw.limits {
+            Some(l) => Limits {
+                simulate_seconds: match l.simulate_seconds {
+                    Some(v) => Some(positive(f, "limits.simulate_seconds", v)?),
+                    None => None,
+                },
+            },
+            None => Limits::default(),
+        };
         Ok(Spec {
             file: file.to_path_buf(),
             name: raw.name,
@@ -1724,6 +1751,7 @@ impl Spec {
             source_text: text.to_string(),
             sweep: None,
             paper,
+            limits,
         })
     }
 }

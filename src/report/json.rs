@@ -423,4 +423,20 @@ pub struct Report {
     /// Comparison with the paper, from the spec's `[paper]` table (src/paper.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper: Option<crate::paper::PaperComparison>,
+    /// Present only in a partial report: the run stopped before every sweep point
+    /// finished (a signal, a wall-clock limit); every claim is then INCONCLUSIVE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
+}
+
+/// Why a report is partial, and how to continue the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Partial {
+    /// What stopped the run, e.g. "interrupted by SIGINT".
+    pub reason: String,
+    /// Sweep points finished (the rows of `monte_carlo`) and planned.
+    pub finished_points: usize,
+    pub points: usize,
+    /// The command that continues the run from its checkpoint.
+    pub resume: String,
 }

@@ -103,6 +103,13 @@ pub fn render_markdown(r: &Report) -> String {
     let mut s = String::new();
     let p = &r.problem;
     let _ = writeln!(s, "# escapecert report: {}\n", p.spec_name);
+    if let Some(part) = &r.partial {
+        let _ = writeln!(
+            s,
+            "> **PARTIAL REPORT** — {}: {} of {} sweep points finished. Every claim is INCONCLUSIVE until the run is complete; `{}` continues it from its checkpoint.\n",
+            part.reason, part.finished_points, part.points, part.resume
+        );
+    }
     if let Some(d) = &p.description {
         let _ = writeln!(s, "{d}\n");
     }

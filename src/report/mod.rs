@@ -290,6 +290,7 @@ pub fn build(
         sweep: None,
         regime: Some(regime::build(problem, cert, sweep)),
         paper: None,
+        partial: None,
     };
     report.paper = spec
         .paper
@@ -371,6 +372,16 @@ pub fn write(dir: &Path, report: &json::Report) -> Result<(), ReportError> {
         std::fs::create_dir_all(&pd).map_err(io_err(&pd))?;
         for (name, svg) in &plots {
             write_atomic(&pd.join(name), svg.as_bytes())?;
+        }
+    }
+    // Plots of an earlier report in this folder (e.g. a partial one) that this report
+    // does not have.
+    if let Ok(entries) = std::fs::read_dir(dir.join("plots")) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.ends_with(".svg") && !plots.iter().any(|(n, _)| *n == name) {
+                std::fs::remove_file(e.path()).map_err(io_err(&e.path()))?;
+            }
         }
     }
     write_atomic(&dir.join("report.json"), js.as_bytes())?;

@@ -151,6 +151,10 @@ impl GeneralJob<'_> {
         w.theta.copy_from_slice(self.start);
         let (h, s) = (-self.drift_step, self.noise_scale);
         for k in 0..self.max_steps {
+            if super::stop::poll(k + 1) {
+                // Cut short: the caller discards the whole run (SimError::Interrupted).
+                break;
+            }
             for z in w.xi.iter_mut() {
                 *z = rng.sample(StandardNormal);
             }

@@ -663,6 +663,10 @@ fn worker<const L: usize, E: LaneExit<L>>(
     }
     next_cap = next_cap.min(earliest_cap(active, &born));
     while active != 0 {
+        if super::stop::poll(clock + 1) {
+            // Cut short: the caller discards the whole run (SimError::Interrupted).
+            return;
+        }
         let xi = normals.next_step();
         job.integrator.step(&theta, xi, &mut next, &mut bufs);
         let out = exit.exited(&theta, &next, &mut memo, &mut bridge);

@@ -94,6 +94,10 @@ fn run_one(dl: &DataLoss, domain: &Domain, cfg: &SimConfig, index: u64) -> Outco
     let mut g = vec![0.0; d];
     let mut t = vec![0.0; d];
     for k in 1..=cfg.max_steps {
+        if super::stop::poll(k) {
+            // Cut short: the caller discards the whole run (SimError::Interrupted).
+            break;
+        }
         draw_batch(&mut rng, &mut perm, b);
         dl.minibatch_gradient(&th, &perm[..b], &mut g, &mut t);
         for (x, gk) in th.iter_mut().zip(&g) {
@@ -150,6 +154,9 @@ pub fn simulate_minibatch(
             o
         })
         .collect();
+    if super::stop::stop_requested() {
+        return Err(SimError::Interrupted);
+    }
     Ok(SimResult::from_outcomes(
         cfg,
         minibatch_fingerprint(landscape, domain),

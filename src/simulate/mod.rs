@@ -30,6 +30,7 @@ mod normals;
 #[cfg(test)]
 mod reference;
 mod rng;
+pub mod stop;
 
 pub use kernel::Outcome;
 pub use minibatch::simulate_minibatch;
@@ -87,6 +88,10 @@ pub enum SimError {
     /// Minibatch SGD on a landscape that is not a data loss.
     #[error("minibatch SGD (E2) needs a data loss, got: {landscape}")]
     NotDataLoss { landscape: String },
+    /// A stop was requested ([`stop::request_stop`]: a signal or a wall-clock limit)
+    /// before every trajectory finished; nothing of this simulation is reported.
+    #[error("interrupted: a stop was requested before every trajectory finished")]
+    Interrupted,
     /// A minibatch larger than the data set (batches are drawn without replacement).
     #[error("batch size {batch} is larger than the data set ({rows} rows)")]
     BatchTooLarge { batch: u32, rows: usize },
@@ -520,6 +525,9 @@ pub fn simulate_with_progress(
                 .0
         }
     };
+    if stop::stop_requested() {
+        return Err(SimError::Interrupted);
+    }
     Ok(SimResult::from_outcomes(
         cfg,
         problem_fingerprint(landscape, domain, noise),
@@ -678,11 +686,21 @@ pub fn sample_positions(
     match noise.isotropic_sigma() {
         Some(sigma) => {
             let job = cfg.job(cfg.integrator(landscape, sigma), steps);
-            Ok(run_job(&job, None, None, true, &|_| {}).1)
+            let states = run_job(&job, None, None, true, &|_| {}).1;
+            if stop::stop_requested() {
+                return Err(SimError::Interrupted);
+            }
+            Ok(states)
         }
-        None => Ok(cfg
-            .general_job(landscape, noise, None, steps)
-            .run(true, &|_| {})?
-            .1),
+        None => {
+            let states = cfg
+                .general_job(landscape, noise, None, steps)
+                .run(true, &|_| {})?
+                .1;
+            if stop::stop_requested() {
+                return Err(SimError::Interrupted);
+            }
+            Ok(states)
+        }
     }
 }
