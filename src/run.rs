@@ -132,6 +132,17 @@ impl Progress {
 /// Certifies a spec's problem, mapping failures to the spec key they concern.
 pub fn certify_spec(spec: &Spec) -> Result<(Problem, Certified), RunError> {
     let problem = Problem::from_spec(spec)?;
+    let d = problem.landscape.dim();
+    if d > spec.limits.max_dimension {
+        return Err(RunError::Input {
+            file: spec.file.clone(),
+            key: "landscape".into(),
+            problem: format!(
+                "the landscape has dimension {d}, above the limit {} (raise `max_dimension` in [limits] to allow it)",
+                spec.limits.max_dimension
+            ),
+        });
+    }
     let cert = certify(spec, &problem).map_err(|e| RunError::Certify {
         file: spec.file.clone(),
         key: match e {
@@ -354,10 +365,25 @@ enum RunKind {
 type Source<'a> =
     dyn Fn(&PointPlan, RunKind, &SimConfig, String) -> Result<SimResult, RunError> + 'a;
 
+/// [`certify_instances`] under `[limits] certify_seconds`
+/// ([`crate::certify::deadline`]): the searches stop at the deadline with what they
+/// proved, and [`analyse`] then makes every claim INCONCLUSIVE.
+fn certify_limited(spec: &Spec) -> Result<Vec<Instance<'_>>, RunError> {
+    use crate::certify::deadline;
+    deadline::arm(
+        spec.limits
+            .certify_seconds
+            .map(|s| Instant::now() + std::time::Duration::from_secs_f64(s.min(1e9))),
+    );
+    let insts = certify_instances(spec);
+    deadline::disarm();
+    insts
+}
+
 /// Certifies every instance, builds each instance's simulation noise and the sweep plan
 /// (shared by [`verify`] and [`verify_shard`]).
 fn prepare(spec: &Spec) -> Result<(Vec<Instance<'_>>, Vec<Noise>, Vec<PointPlan>), RunError> {
-    let insts = certify_instances(spec)?;
+    let insts = certify_limited(spec)?;
     let noises = insts
         .iter()
         .map(|i| simulation_noise(i.spec, &i.problem))
@@ -597,6 +623,20 @@ fn analyse(
             ),
         }
     });
+    if let (true, Some(secs)) = (
+        crate::certify::deadline::reached(),
+        spec.limits.certify_seconds,
+    ) {
+        for c in &mut claims {
+            c.verdict = Verdict::Inconclusive;
+            c.reason = format!(
+                "the certify stage reached its wall-clock limit (limits.certify_seconds = {secs}): its searches stopped with what they had proved, so the bounds depend on this machine's speed and no verdict rests on them; raise the limit. {}",
+                c.reason
+            );
+            c.inconclusive_cause = Some("limit".into());
+            c.trials_needed = None;
+        }
+    }
     let mut rep = report::build(spec, problem, cert, &sweep, &seeds, &claims);
     rep.partial = partial;
     if let Some(sw) = &spec.sweep {
@@ -911,7 +951,7 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
         .find(|f| f.shard.index == 0)
         .expect("shard 0 is given");
     let spec = Spec::from_str(Path::new(&zero.spec_file), &zero.spec_text)?;
-    let insts = certify_instances(&spec)?;
+    let insts = certify_limited(&spec)?;
     let noises = insts
         .iter()
         .map(|i| simulation_noise(i.spec, &i.problem))

@@ -72,16 +72,98 @@ struct RawSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
+    max_dimension: Option<i64>,
+    max_trials: Option<i64>,
+    max_steps: Option<i64>,
+    certify_seconds: Option<f64>,
     simulate_seconds: Option<f64>,
 }
 
-/// `[limits]`: resource limits of a run.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// `[limits]`: resource limits of a run (defaults in [`defaults`]). A value above an input
+/// limit is refused (exit 2, naming the key that raises it); a time limit reached makes
+/// every claim INCONCLUSIVE, never PASS.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
+    /// Largest landscape dimension accepted (`landscape.dim`, a `hessian`'s order, an
+    /// expression's variables, a data loss's parameters).
+    pub max_dimension: usize,
+    /// Largest number of trajectories per sweep point (`monte_carlo.trials`,
+    /// `monte_carlo.max_trials`).
+    pub max_trials: usize,
+    /// Largest step cap per trajectory (`monte_carlo.max_steps`).
+    pub max_steps: u64,
+    /// Wall-clock limit of the certify stage, in seconds: when reached, the searches
+    /// stop with what they proved (sound, possibly looser or uncertified bounds) and every
+    /// claim is INCONCLUSIVE. `None`: no limit.
+    pub certify_seconds: Option<f64>,
     /// Wall-clock limit of the simulate stage, in seconds: when reached, the run stops
     /// like an interruption (checkpoint, partial report, every claim INCONCLUSIVE) and
     /// can be continued with `--resume`. `None`: no limit.
     pub simulate_seconds: Option<f64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_dimension: defaults::MAX_DIM,
+            max_trials: defaults::MAX_TRIALS,
+            max_steps: defaults::MAX_STEPS_LIMIT,
+            certify_seconds: None,
+            simulate_seconds: None,
+        }
+    }
+}
+
+/// Resolves `[limits]`; each limit itself has a ceiling (what this machine's memory or a
+/// u64 could hold), so that raising a limit cannot turn into an out-of-memory abort.
+fn resolve_limits(f: &Path, raw: Option<&RawLimits>) -> Result<Limits, SpecError> {
+    let d = Limits::default();
+    let Some(l) = raw else {
+        return Ok(d);
+    };
+    let seconds = |key: &str, v: Option<f64>| -> Result<Option<f64>, SpecError> {
+        v.map(|v| positive(f, key, v)).transpose()
+    };
+    Ok(Limits {
+        max_dimension: match l.max_dimension {
+            Some(v) => count(
+                f,
+                "limits.max_dimension",
+                v,
+                defaults::MAX_DIM_CEILING as u64,
+            )? as usize,
+            None => d.max_dimension,
+        },
+        max_trials: match l.max_trials {
+            Some(v) => count(
+                f,
+                "limits.max_trials",
+                v,
+                defaults::MAX_TRIALS_CEILING as u64,
+            )? as usize,
+            None => d.max_trials,
+        },
+        max_steps: match l.max_steps {
+            Some(v) => count(f, "limits.max_steps", v, u64::MAX / 2)?,
+            None => d.max_steps,
+        },
+        certify_seconds: seconds("limits.certify_seconds", l.certify_seconds)?,
+        simulate_seconds: seconds("limits.simulate_seconds", l.simulate_seconds)?,
+    })
+}
+
+/// A positive integer at most `limit`, the value of `[limits] limit_key`: the error says
+/// which key raises it.
+fn limited(file: &Path, key: &str, v: i64, limit: u64, limit_key: &str) -> Result<u64, SpecError> {
+    let v = count(file, key, v, u64::MAX)?;
+    if v > limit {
+        return Err(SpecError::new(
+            file,
+            key,
+            format!("{v} exceeds the limit {limit} (raise `{limit_key}` in [limits] to allow it)"),
+        ));
+    }
+    Ok(v)
 }
 
 #[derive(Debug, Deserialize)]
@@ -371,6 +453,13 @@ pub mod defaults {
     pub const MAX_DIM: usize = 10_000;
     /// Largest number of trials per sweep point accepted.
     pub const MAX_TRIALS: usize = 100_000_000;
+    /// Largest `monte_carlo.max_steps` accepted (`[limits] max_steps`): 1e12 steps of one
+    /// trajectory take hours.
+    pub const MAX_STEPS_LIMIT: u64 = 1_000_000_000_000;
+    /// Ceilings of `[limits] max_dimension` and `max_trials` (memory: a d × d interval
+    /// matrix, 24 bytes of outcome per trajectory).
+    pub const MAX_DIM_CEILING: usize = 1_000_000;
+    pub const MAX_TRIALS_CEILING: usize = 1_000_000_000;
 }
 
 fn finite(file: &Path, key: &str, v: f64) -> Result<f64, SpecError> {
@@ -962,8 +1051,15 @@ impl Spec {
         if raw.name.trim().is_empty() {
             return Err(SpecError::new(f, "name", "must not be empty"));
         }
+        let limits = resolve_limits(f, raw.limits.as_ref())?;
         let dim = match raw.landscape.dim {
-            Some(d) => Some(count(f, "landscape.dim", d, defaults::MAX_DIM as u64)? as usize),
+            Some(d) => Some(limited(
+                f,
+                "landscape.dim",
+                d,
+                limits.max_dimension as u64,
+                "max_dimension",
+            )? as usize),
             None => None,
         };
         let l = &raw.landscape;
@@ -1393,7 +1489,13 @@ impl Spec {
                     ));
                 }
                 (
-                    count(f, "monte_carlo.trials", *t, defaults::MAX_TRIALS as u64)? as usize,
+                    limited(
+                        f,
+                        "monte_carlo.trials",
+                        *t,
+                        limits.max_trials as u64,
+                        "max_trials",
+                    )? as usize,
                     None,
                 )
             }
@@ -1407,9 +1509,13 @@ impl Spec {
                     ));
                 }
                 let m = match mc.max_trials {
-                    Some(m) => {
-                        count(f, "monte_carlo.max_trials", m, defaults::MAX_TRIALS as u64)? as usize
-                    }
+                    Some(m) => limited(
+                        f,
+                        "monte_carlo.max_trials",
+                        m,
+                        limits.max_trials as u64,
+                        "max_trials",
+                    )? as usize,
                     None => defaults::AUTO_MAX_TRIALS,
                 };
                 (m, Some(p))
@@ -1455,7 +1561,7 @@ impl Spec {
             None => defaults::CONFIDENCE,
         };
         let max_steps = match mc.max_steps {
-            Some(m) => count(f, "monte_carlo.max_steps", m, u64::MAX / 2)?,
+            Some(m) => limited(f, "monte_carlo.max_steps", m, limits.max_steps, "max_steps")?,
             None => defaults::MAX_STEPS,
         };
         let dt = match mc.dt {
@@ -1715,15 +1821,7 @@ impl Spec {
             Some(p) => Some(crate::paper::resolve(f, p)?),
             None => None,
         };
-        let limits = match raw.limits {
-            Some(l) => Limits {
-                simulate_seconds: match l.simulate_seconds {
-                    Some(v) => Some(positive(f, "limits.simulate_seconds", v)?),
-                    None => None,
-                },
-            },
-            None => Limits::default(),
-        };
+
         Ok(Spec {
             file: file.to_path_buf(),
             name: raw.name,

@@ -175,7 +175,7 @@ pub fn sphere_min(
     };
     while let Some(Item { lb, b, id }) = heap.pop() {
         let converged = lb >= ub - rel_tol * (1.0 + ub.abs());
-        if converged || boxes >= max_boxes {
+        if converged || super::deadline::out_of_budget(boxes, max_boxes) {
             // Every remaining box has a lower bound ≥ lb.
             rec.proved(id, Some(iv(lb, f64::INFINITY)));
             return SphereMin {
@@ -282,7 +282,7 @@ pub fn prove_inward(
             continue;
         }
         let w = b.iter().fold(0.0f64, |a, x| a.max(x.wid()));
-        if boxes >= max_boxes || w < 1e-12 {
+        if super::deadline::out_of_budget(boxes, max_boxes) || w < 1e-12 {
             let desc: Vec<String> = b
                 .iter()
                 .map(|x| format!("[{:.6e}, {:.6e}]", x.inf(), x.sup()))
@@ -292,8 +292,8 @@ pub fn prove_inward(
                 failure: Some(format!(
                     "∇L·(θ−c) > 0 not certified on the box {} ({})",
                     desc.join(" × "),
-                    if boxes >= max_boxes {
-                        "box budget reached"
+                    if super::deadline::out_of_budget(boxes, max_boxes) {
+                        super::deadline::budget_reason(boxes, max_boxes)
                     } else {
                         "box too small to split"
                     }

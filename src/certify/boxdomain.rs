@@ -134,7 +134,7 @@ pub fn faces_min(
     };
     while let Some(Item { lb, b, id }) = heap.pop() {
         let closed = lb >= ub - rel_tol * (1.0 + ub.abs());
-        if closed || boxes >= max_boxes {
+        if closed || super::deadline::out_of_budget(boxes, max_boxes) {
             recs[id.0].proved(id.1, lower_bound(lb));
             for o in heap {
                 recs[o.id.0].proved(o.id.1, lower_bound(o.lb));
@@ -282,7 +282,7 @@ pub fn prove_faces_inward(
                     continue;
                 }
                 let w = b.iter().fold(0.0f64, |a, x| a.max(x.wid()));
-                if boxes >= max_boxes || w < 1e-12 {
+                if super::deadline::out_of_budget(boxes, max_boxes) || w < 1e-12 {
                     let desc: Vec<String> = b
                         .iter()
                         .map(|x| format!("[{:.6e}, {:.6e}]", x.inf(), x.sup()))
@@ -295,8 +295,8 @@ pub fn prove_faces_inward(
                             i + 1,
                             if upper { ">" } else { "<" },
                             desc.join(" × "),
-                            if boxes >= max_boxes {
-                                "box budget reached"
+                            if super::deadline::out_of_budget(boxes, max_boxes) {
+                                super::deadline::budget_reason(boxes, max_boxes)
                             } else {
                                 "box too small to split"
                             }

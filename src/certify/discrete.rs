@@ -591,9 +591,12 @@ fn check_gamma(
             }
         }
         boxes += 1;
-        if boxes > max_boxes {
+        if boxes > max_boxes || super::deadline::expired() {
             return Err((
-                format!("box budget {max_boxes} reached at γ = {gamma:.6e}"),
+                format!(
+                    "{} ({max_boxes} boxes) at γ = {gamma:.6e}",
+                    super::deadline::budget_reason(boxes, max_boxes + 1)
+                ),
                 boxes,
             ));
         }

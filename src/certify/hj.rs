@@ -277,13 +277,13 @@ pub fn hj_check(ctx: &QuadCtx, gamma: f64, max_boxes: usize) -> HjRun {
             return fail(boxes, format!("the HJ inequality is violated at {mid:?}"));
         }
         let w = b.iter().fold(0.0f64, |a, x| a.max(x.wid()));
-        if boxes >= max_boxes || w < tiny {
+        if super::deadline::out_of_budget(boxes, max_boxes) || w < tiny {
             return fail(
                 boxes,
                 format!(
                     "not certified near {mid:?} ({})",
-                    if boxes >= max_boxes {
-                        "box budget reached"
+                    if super::deadline::out_of_budget(boxes, max_boxes) {
+                        super::deadline::budget_reason(boxes, max_boxes)
                     } else {
                         "box too small to split"
                     }

@@ -4,6 +4,7 @@
 
 pub mod bnb;
 pub mod boxdomain;
+pub mod deadline;
 pub mod discrete;
 pub mod evidence;
 pub mod exit_time;

@@ -298,7 +298,7 @@ fn search(
             return (lb, ub, boxes, true, close(rec, heap, it), arg);
         }
         let w = it.b.iter().fold(0.0f64, |a, x| a.max(x.wid()));
-        if !bisect_ok || boxes >= max_boxes || w < 1e-12 {
+        if !bisect_ok || super::deadline::out_of_budget(boxes, max_boxes) || w < 1e-12 {
             return (lb, ub, boxes, false, close(rec, heap, it), arg);
         }
         for (id, child) in rec.split(it.id, &it.b) {
