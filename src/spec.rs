@@ -1018,8 +1018,19 @@ impl Spec {
 
     /// Reads and validates a spec file.
     pub fn from_file(path: &Path) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| SpecError::new(path, "", format!("cannot read the file: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            // Name the position of the first invalid byte (TOML files are UTF-8).
+            let ok = e.utf8_error().valid_up_to();
+            let valid = std::str::from_utf8(&e.as_bytes()[..ok]).unwrap_or("");
+            let (line, col) = line_col(valid, valid.len());
+            SpecError::new(
+                path,
+                "",
+                format!("line {line}, column {col}: the file is not valid UTF-8 (byte {ok})"),
+            )
+        })?;
         Spec::from_str(path, &text)
     }
 

@@ -246,6 +246,12 @@ impl Builder {
                     let i: usize = v[1..]
                         .parse()
                         .map_err(|_| format!("variable `{v}` has an index out of range"))?;
+                    if i > crate::spec::defaults::MAX_DIM {
+                        return Err(format!(
+                            "variable `{v}`: the dimension limit is {}",
+                            crate::spec::defaults::MAX_DIM
+                        ));
+                    }
                     self.max_index = self.max_index.max(i);
                     i - 1
                 };
