@@ -604,15 +604,11 @@ fn analyse(
             .to_string();
         let (k, n) = (sweep.len(), plan.len());
         // Never a verdict from part of a run: every claim INCONCLUSIVE, saying why.
-        for c in &mut claims {
-            c.verdict = Verdict::Inconclusive;
-            c.reason = format!(
-                "partial run: {reason} after {k} of {n} sweep points; `verify --resume` continues it. On the finished points alone: {}",
-                c.reason
-            );
-            c.inconclusive_cause = Some("partial".into());
-            c.trials_needed = None;
-        }
+        overrule(
+            &mut claims,
+            "partial",
+            &format!("partial run: {reason} after {k} of {n} sweep points; `verify --resume` continues it. On the finished points alone:"),
+        );
         json::Partial {
             reason,
             finished_points: k,
@@ -627,15 +623,11 @@ fn analyse(
         crate::certify::deadline::reached(),
         spec.limits.certify_seconds,
     ) {
-        for c in &mut claims {
-            c.verdict = Verdict::Inconclusive;
-            c.reason = format!(
-                "the certify stage reached its wall-clock limit (limits.certify_seconds = {secs}): its searches stopped with what they had proved, so the bounds depend on this machine's speed and no verdict rests on them; raise the limit. {}",
-                c.reason
-            );
-            c.inconclusive_cause = Some("limit".into());
-            c.trials_needed = None;
-        }
+        overrule(
+            &mut claims,
+            "limit",
+            &format!("the certify stage reached its wall-clock limit (limits.certify_seconds = {secs}): its searches stopped with what they had proved, so the bounds depend on this machine's speed and no verdict rests on them; raise the limit."),
+        );
     }
     let mut rep = report::build(spec, problem, cert, &sweep, &seeds, &claims);
     rep.partial = partial;
@@ -645,6 +637,17 @@ fn analyse(
         report::add_sweep(&mut rep, sw, &certs, &sweep);
     }
     Ok(rep)
+}
+
+/// Makes every claim INCONCLUSIVE with `cause`, its reason prefixed by `why` (a partial
+/// run, a time limit reached: no verdict rests on such a run).
+fn overrule(claims: &mut [crate::claims::Claim], cause: &str, why: &str) {
+    for c in claims {
+        c.verdict = Verdict::Inconclusive;
+        c.reason = format!("{why} {}", c.reason);
+        c.inconclusive_cause = Some(cause.into());
+        c.trials_needed = None;
+    }
 }
 
 /// The shard file format version. Bump on any incompatible change.
