@@ -773,7 +773,12 @@ mod engine {
             }
             k += 1;
             if dy.step(w, rng)? {
+                // The exit is the path's last record (ξ = +∞): a level above every
+                // finite record is first exceeded there.
                 path.score = f64::INFINITY;
+                path.xi.push(f64::INFINITY);
+                path.steps.push(k);
+                path.states.extend_from_slice(&w.theta);
                 break;
             }
             let x = dy.xi(w);
@@ -810,7 +815,7 @@ mod engine {
             let (x0, left) = &entrances[uniform_below(&mut rng, entrances.len() as u64) as usize];
             w.theta.copy_from_slice(x0);
             let mut path = Path {
-                xi: vec![dy.xi(&mut w)],
+                xi: vec![if *left { f64::INFINITY } else { dy.xi(&mut w) }],
                 steps: vec![0],
                 states: x0.clone(),
                 score: f64::INFINITY,
@@ -838,6 +843,11 @@ mod engine {
                 let src = &paths[j];
                 // The first record above z: the branching point.
                 let r = src.xi.partition_point(|&x| x <= z);
+                if src.xi[r] == f64::INFINITY {
+                    // Branching at the exit itself: the clone is the whole path.
+                    paths[i] = paths[j].clone();
+                    continue;
+                }
                 let mut path = Path {
                     xi: src.xi[..=r].to_vec(),
                     steps: src.steps[..=r].to_vec(),
