@@ -69,7 +69,10 @@ pub fn sample_minibatch_gradient<R: RngCore>(
 }
 
 /// The data loss of a minibatch configuration, with its checks.
-fn data_loss<'a>(landscape: &'a Landscape, cfg: &SimConfig) -> Result<&'a DataLoss, SimError> {
+pub(super) fn data_loss<'a>(
+    landscape: &'a Landscape,
+    cfg: &SimConfig,
+) -> Result<&'a DataLoss, SimError> {
     let Landscape::Data(dl) = landscape else {
         return Err(SimError::NotDataLoss {
             landscape: landscape.describe(),
