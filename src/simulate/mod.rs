@@ -30,6 +30,7 @@ mod normals;
 #[cfg(test)]
 mod reference;
 mod rng;
+pub mod splitting;
 pub mod stop;
 
 pub use kernel::Outcome;
