@@ -67,6 +67,7 @@ struct RawSpec {
     /// `[paper]`: what the paper's figures showed (src/paper.rs).
     paper: Option<crate::paper::RawPaper>,
     limits: Option<RawLimits>,
+    splitting: Option<RawSplitting>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +150,73 @@ fn resolve_limits(f: &Path, raw: Option<&RawLimits>) -> Result<Limits, SpecError
         },
         certify_seconds: seconds("limits.certify_seconds", l.certify_seconds)?,
         simulate_seconds: seconds("limits.simulate_seconds", l.simulate_seconds)?,
+    })
+}
+
+/// Resolves `[splitting]` (defaults in [`defaults`]).
+fn resolve_splitting(f: &Path, raw: Option<&RawSplitting>) -> Result<SplittingSpec, SpecError> {
+    let d = SplittingSpec {
+        particles: defaults::SPLITTING_PARTICLES,
+        replicas: defaults::SPLITTING_REPLICAS,
+        cycles: defaults::SPLITTING_CYCLES,
+        coordinate: CoordinateChoice::Certificate,
+        inner_level: None,
+        outer_level: None,
+        budget: defaults::SPLITTING_BUDGET,
+    };
+    let Some(r) = raw else {
+        return Ok(d);
+    };
+    let at_least = |key: &str, v: Option<i64>, min: i64, dflt: usize| -> Result<usize, SpecError> {
+        match v {
+            None => Ok(dflt),
+            Some(v) if v < min => Err(SpecError::new(
+                f,
+                key,
+                format!("must be at least {min}, got {v}"),
+            )),
+            Some(v) => Ok(count(f, key, v, 10_000_000)? as usize),
+        }
+    };
+    let inner_level = r
+        .inner_level
+        .map(|v| positive(f, "splitting.inner_level", v))
+        .transpose()?;
+    let outer_level = r
+        .outer_level
+        .map(|v| positive(f, "splitting.outer_level", v))
+        .transpose()?;
+    if let (Some(a), Some(b)) = (inner_level, outer_level) {
+        if !(a < b) {
+            return Err(SpecError::new(
+                f,
+                "splitting.outer_level",
+                format!("must be larger than inner_level = {a}, got {b}"),
+            ));
+        }
+    }
+    Ok(SplittingSpec {
+        particles: at_least("splitting.particles", r.particles, 2, d.particles)?,
+        replicas: at_least("splitting.replicas", r.replicas, 2, d.replicas)?,
+        cycles: at_least("splitting.cycles", r.cycles, 2, d.cycles)?,
+        coordinate: match r.coordinate.as_deref() {
+            None | Some("auto") | Some("certificate") => CoordinateChoice::Certificate,
+            Some("distance") => CoordinateChoice::Distance,
+            Some(other) => {
+                return Err(SpecError::new(
+                    f,
+                    "splitting.coordinate",
+                    format!("must be \"auto\", \"certificate\" or \"distance\", got {other:?}"),
+                ))
+            }
+        },
+        inner_level,
+        outer_level,
+        budget: r
+            .budget
+            .map(|v| positive(f, "splitting.budget", v))
+            .transpose()?
+            .unwrap_or(d.budget),
     })
 }
 
@@ -256,6 +324,19 @@ struct RawMonteCarlo {
     dynamics: Option<Vec<String>>,
     start: Option<Vec<Vec<f64>>>,
     noise_scale: Option<f64>,
+    method: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSplitting {
+    particles: Option<i64>,
+    replicas: Option<i64>,
+    cycles: Option<i64>,
+    coordinate: Option<String>,
+    inner_level: Option<f64>,
+    outer_level: Option<f64>,
+    budget: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -355,6 +436,46 @@ pub struct MonteCarloSpec {
     /// square); the certified side is not. 1 (the default) leaves every simulation
     /// unchanged bit for bit.
     pub noise_scale: f64,
+    /// `method`: how each point's mean exit time is estimated.
+    pub method: Method,
+    /// `[splitting]`: the parameters of the splitting estimates.
+    pub splitting: SplittingSpec,
+}
+
+/// `[monte_carlo] method`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Brute-force trajectories to exit (the default).
+    Direct,
+    /// Adaptive multilevel splitting (src/simulate/splitting.rs) at every point.
+    Splitting,
+    /// Splitting where the mean exit time predicted from the certified barrier exceeds
+    /// `[splitting] budget` steps, direct elsewhere (src/run.rs `predicted_steps`).
+    Auto,
+}
+
+/// Which reaction coordinate the splitting estimates use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoordinateChoice {
+    /// From the certified Hamilton–Jacobi certificate (W of C-quad or C-loss), else the
+    /// distance to θ*.
+    Certificate,
+    /// |θ − θ*|.
+    Distance,
+}
+
+/// `[splitting]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SplittingSpec {
+    pub particles: usize,
+    pub replicas: usize,
+    pub cycles: usize,
+    pub coordinate: CoordinateChoice,
+    pub inner_level: Option<f64>,
+    pub outer_level: Option<f64>,
+    /// `method = "auto"`: splitting when the predicted E[exit time] exceeds this many
+    /// steps (Euler–Maruyama steps or iterations).
+    pub budget: f64,
 }
 
 /// `[expect]`: the user's assertions about certified quantities, verdicted as claims.
@@ -453,6 +574,12 @@ pub mod defaults {
     pub const MAX_DIM: usize = 10_000;
     /// Largest number of trials per sweep point accepted.
     pub const MAX_TRIALS: usize = 100_000_000;
+    /// `[splitting]` defaults: particles per AMS replica, independent replicas, direct
+    /// cycles for the mean cycle time, and the `method = "auto"` budget (steps).
+    pub const SPLITTING_PARTICLES: usize = 100;
+    pub const SPLITTING_REPLICAS: usize = 20;
+    pub const SPLITTING_CYCLES: usize = 1000;
+    pub const SPLITTING_BUDGET: f64 = 1e7;
     /// Largest `monte_carlo.max_steps` accepted (`[limits] max_steps`): 1e12 steps of one
     /// trajectory take hours.
     pub const MAX_STEPS_LIMIT: u64 = 1_000_000_000_000;
@@ -1489,6 +1616,7 @@ impl Spec {
             precision: None,
             max_trials: None,
             noise_scale: None,
+            method: None,
         });
         let (trials, precision) = match &mc.trials {
             Some(TrialsRaw::Count(t)) => {
@@ -1679,6 +1807,26 @@ impl Spec {
                 v
             }
         };
+        let method = match mc.method.as_deref() {
+            None | Some("direct") => Method::Direct,
+            Some("splitting") => Method::Splitting,
+            Some("auto") => Method::Auto,
+            Some(other) => {
+                return Err(SpecError::new(
+                    f,
+                    "monte_carlo.method",
+                    format!("must be \"direct\", \"splitting\" or \"auto\", got {other:?}"),
+                ))
+            }
+        };
+        let splitting = resolve_splitting(f, raw.splitting.as_ref())?;
+        if method != Method::Direct && precision.is_some() {
+            return Err(SpecError::new(
+                f,
+                "monte_carlo.method",
+                "splitting takes its sample sizes from [splitting] (particles, replicas, cycles), not trials = \"auto\"",
+            ));
+        }
         let claims_check = match raw.claims.and_then(|c| c.check) {
             None => None,
             Some(list) => {
@@ -1853,6 +2001,8 @@ impl Spec {
                 dynamics,
                 starts,
                 noise_scale,
+                method,
+                splitting,
             },
             max_boxes,
             claims_check,
