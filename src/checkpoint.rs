@@ -16,6 +16,7 @@
 
 use crate::report::{self, json, ReportError};
 use crate::run::RunError;
+use crate::simulate::splitting::{Coordinate, SplittingConfig, SplittingEstimate};
 use crate::simulate::{Shard, SimConfig, SimResult};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -232,10 +233,59 @@ impl Checkpoint {
         Ok(())
     }
 
+    /// The file of the splitting estimate of sweep point `point`.
+    fn splitting_path(&self, point: usize) -> PathBuf {
+        self.dir.join(format!("p{point:05}-splitting.json"))
+    }
+
+    /// The checkpointed splitting estimate of sweep point `point`, if one is stored for
+    /// exactly this configuration, splitting parameters and reaction coordinate.
+    pub fn load_splitting(
+        &self,
+        point: usize,
+        cfg: &SimConfig,
+        split: &SplittingConfig,
+        coordinate: &Coordinate,
+    ) -> Option<SplittingEstimate> {
+        let text = std::fs::read_to_string(self.splitting_path(point)).ok()?;
+        let s: SplittingChunk = serde_json::from_str(&text).ok()?;
+        (s.config == *cfg && s.splitting == *split && s.coordinate == *coordinate)
+            .then_some(s.estimate)
+    }
+
+    /// Stores a finished splitting estimate atomically.
+    pub fn save_splitting(
+        &self,
+        point: usize,
+        cfg: &SimConfig,
+        split: &SplittingConfig,
+        coordinate: &Coordinate,
+        estimate: &SplittingEstimate,
+    ) -> Result<(), RunError> {
+        let chunk = SplittingChunk {
+            config: cfg.clone(),
+            splitting: split.clone(),
+            coordinate: coordinate.clone(),
+            estimate: estimate.clone(),
+        };
+        let js = serde_json::to_string(&chunk).map_err(ReportError::from)?;
+        report::write_atomic(&self.splitting_path(point), js.as_bytes())?;
+        Ok(())
+    }
+
     /// Removes the checkpoint (after the complete report was written).
     pub fn remove(self) -> Result<(), RunError> {
         std::fs::remove_dir_all(&self.dir).map_err(io(&self.dir))
     }
+}
+
+/// A checkpointed splitting point: what it was run with, and its estimate.
+#[derive(Serialize, Deserialize)]
+struct SplittingChunk {
+    config: SimConfig,
+    splitting: SplittingConfig,
+    coordinate: Coordinate,
+    estimate: SplittingEstimate,
 }
 
 /// The chunks of a run of `trials` trajectories: shards k/n, n = ⌈trials/CHUNK_TRIALS⌉.

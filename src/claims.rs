@@ -67,15 +67,58 @@ pub struct SweepPoint {
     /// Which start point (index into the spec's list; 0 is the minimiser by default).
     pub start_index: usize,
     pub start: Vec<f64>,
+    /// The direct trajectories (none at a splitting point: `trials` = 0).
     pub result: SimResult,
-    /// Mean exit time with its interval (censored-exponential χ², THEORY §7).
+    /// Mean exit time with its interval: censored-exponential χ² (THEORY §7) at a direct
+    /// point, the splitting estimate's delta-method t interval at a splitting point.
     pub mean: Estimate,
+    /// The adaptive multilevel splitting estimate, at a point whose method is splitting
+    /// (`[monte_carlo] method`, src/simulate/splitting.rs).
+    pub splitting: Option<crate::simulate::splitting::SplittingEstimate>,
     /// The time-step check of a continuous point (`--check-dt`), if run.
     pub dt_check: Option<DtCheck>,
     /// Further statistics of the exit times.
     pub statistics: PointStatistics,
     /// Certified exact mean exit time (E13/E14) where a formula applies, else the reason.
     pub exact: Option<Result<ExactMean, String>>,
+}
+
+impl SweepPoint {
+    /// Whether the point has a finite estimate of E[τ] for an exponent fit: a direct point
+    /// with at least one exit, a splitting point where some replica reached ∂D.
+    pub fn has_estimate(&self) -> bool {
+        match &self.splitting {
+            Some(s) => s.is_finite(),
+            None => self.result.exits > 0,
+        }
+    }
+
+    /// The standard error of ln Ê[τ]: 1/√m for m exits ([`crate::stats::log_mean_se`]),
+    /// the delta-method standard error over replicas at a splitting point.
+    pub fn log_se(&self) -> f64 {
+        match &self.splitting {
+            Some(s) => s.ln_se,
+            None => crate::stats::log_mean_se(self.result.exits),
+        }
+    }
+
+    /// Trajectories behind the estimate: direct trajectories, or at a splitting point
+    /// particles × replicas plus the direct cycles.
+    pub fn trajectories(&self) -> usize {
+        match &self.splitting {
+            Some(s) => s.particles * s.replicas + s.cycles,
+            None => self.result.trials,
+        }
+    }
+
+    /// "direct" or "splitting".
+    pub fn method(&self) -> &'static str {
+        if self.splitting.is_some() {
+            "splitting"
+        } else {
+            "direct"
+        }
+    }
 }
 
 /// A certified enclosure of the exact E[τ] of one continuous sweep point (THEORY E13/E14).
@@ -244,7 +287,7 @@ pub fn proofs_cited(text: &str) -> Vec<String> {
 
 /// Total trajectories behind the points `pts`.
 pub(crate) fn trials_of(sweep: &[SweepPoint], pts: &[usize]) -> usize {
-    pts.iter().map(|&i| sweep[i].result.trials).sum()
+    pts.iter().map(|&i| sweep[i].trajectories()).sum()
 }
 
 /// A PASS needs a slope interval no wider than this fraction of the certified barrier
@@ -368,15 +411,11 @@ impl Plan {
 }
 
 /// The responses and standard errors of every exponent fit over the points `pts`:
-/// y = ln Ê[exit time] and se = 1/√m (m exits, [`crate::stats::log_mean_se`]).
+/// y = ln Ê[exit time] and its standard error ([`SweepPoint::log_se`]: 1/√m for m exits,
+/// the replica spread at a splitting point).
 pub(crate) fn log_means(sweep: &[SweepPoint], pts: &[usize]) -> (Vec<f64>, Vec<f64>) {
     pts.iter()
-        .map(|&i| {
-            (
-                sweep[i].mean.estimate.ln(),
-                crate::stats::log_mean_se(sweep[i].result.exits),
-            )
-        })
+        .map(|&i| (sweep[i].mean.estimate.ln(), sweep[i].log_se()))
         .unzip()
 }
 
@@ -600,10 +639,27 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
             continue;
         };
         let r = &sweep[i].result;
-        let Ok(e) =
-            crate::stats::censored_exponential_mean(&r.exit_times, &r.censor_times, point_level)
-        else {
-            continue;
+        let e = match &sweep[i].splitting {
+            // A splitting point: its delta-method t interval at the adjusted level.
+            Some(s) => {
+                let (lo, hi) = s.interval_at(point_level);
+                Estimate {
+                    estimate: s.mean,
+                    lo,
+                    hi,
+                    level: point_level,
+                    n: s.replicas,
+                    method: sweep[i].mean.method.clone(),
+                }
+            }
+            None => match crate::stats::censored_exponential_mean(
+                &r.exit_times,
+                &r.censor_times,
+                point_level,
+            ) {
+                Ok(e) => e,
+                Err(_) => continue,
+            },
         };
         if !e.overlaps(ex.lo, ex.hi) {
             misses.push(format!(
@@ -725,7 +781,7 @@ fn exponent_claim(
     let usable: Vec<usize> = pts
         .iter()
         .copied()
-        .filter(|&i| sweep[i].result.exits > 0 && !pre_asymptotic.contains(&i))
+        .filter(|&i| sweep[i].has_estimate() && !pre_asymptotic.contains(&i))
         .collect();
     claim.excluded = pre_asymptotic;
     let mut kappas: Vec<f64> = usable.iter().map(|&i| sweep[i].kappa2).collect();
@@ -809,7 +865,7 @@ fn exponent_claim(
         (Some(_), Some(s)) => {
             let (lo, hi) = (&cmp_lo, &cmp_hi);
             let var = &claim.variable;
-            let total_trials: usize = pts.iter().map(|&i| sweep[i].result.trials).sum();
+            let total_trials = trials_of(sweep, pts);
             claim.disagrees = !s.overlaps(*lo, *hi);
             let half = 0.5 * (s.hi - s.lo);
             let allowed = MAX_RELATIVE_HALF_WIDTH * hi.abs().max(lo.abs());

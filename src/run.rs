@@ -1,5 +1,6 @@
 //! The pipeline: spec → landscape → certify / simulate → stats → claims → report.
 
+use crate::certify::hj::HjFamily;
 use crate::certify::{certify, Certified, CertifyError};
 use crate::checkpoint::{self, Checkpoint, Manifest};
 use crate::claims::{
@@ -9,12 +10,15 @@ use crate::claims::{
 use crate::landscape::{Domain, Landscape, QuadraticHessian};
 use crate::landscape::{NoiseModel, Problem};
 use crate::report::{self, json, ReportError};
+use crate::simulate::splitting::{
+    estimate_mean_exit, Coordinate, SplittingConfig, SplittingEstimate,
+};
 use crate::simulate::{
     merge_results, problem_fingerprint, simulate_with_progress, stop, trajectory_rng, Dynamics,
     Noise, Outcome, Shard, SimConfig, SimError, SimResult,
 };
 use crate::spec::defaults;
-use crate::spec::{DynamicsSpec, Spec, SpecError};
+use crate::spec::{CoordinateChoice, DynamicsSpec, Method, Spec, SpecError};
 use crate::stats::{
     bootstrap_mean, censored_exponential_mean, exponential_gof, kaplan_meier_median,
     t_interval_mean, Estimate, SequentialPlan, StatsError,
@@ -230,6 +234,17 @@ struct PointPlan {
     dynamics: Dynamics,
     eta: f64,
     batch: u32,
+    /// How its mean exit time is estimated (`[monte_carlo] method`).
+    method: PointMethod,
+}
+
+/// How one sweep point's mean exit time is estimated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PointMethod {
+    /// Trajectories run to exit (or to the step cap).
+    Direct,
+    /// Adaptive multilevel splitting (src/simulate/splitting.rs).
+    Splitting,
 }
 
 /// The simulation noise of a problem: every noise model is simulated (isotropic in SIMD
@@ -312,13 +327,127 @@ fn sweep_plan(spec: &Spec, insts: &[Instance<'_>]) -> Result<Vec<PointPlan>, Run
                             },
                             eta,
                             batch,
+                            method: PointMethod::Direct,
                         });
                     }
                 }
             }
         }
     }
+    for p in &mut plan {
+        p.method = choose_method(spec, &insts[p.instance], p)?;
+    }
     Ok(plan)
+}
+
+/// The method of a point: `[monte_carlo] method`, and for `"auto"` splitting exactly when
+/// the predicted mean exit time ([`predicted_steps`]) exceeds `[splitting] budget` steps.
+fn choose_method(spec: &Spec, inst: &Instance<'_>, p: &PointPlan) -> Result<PointMethod, RunError> {
+    let mc = &spec.monte_carlo;
+    let method = match mc.method {
+        Method::Direct => PointMethod::Direct,
+        Method::Splitting => PointMethod::Splitting,
+        Method::Auto => {
+            if predicted_steps(inst, p) > mc.splitting.budget {
+                PointMethod::Splitting
+            } else {
+                PointMethod::Direct
+            }
+        }
+    };
+    let split = &mc.splitting;
+    if method == PointMethod::Splitting
+        && p.dynamics == Dynamics::Minibatch
+        && (split.inner_level.is_none() || split.outer_level.is_none())
+    {
+        return Err(RunError::Input {
+            file: spec.file.clone(),
+            key: "splitting.inner_level".into(),
+            problem: format!(
+                "sweep point {} (minibatch η = {} B = {}) uses splitting, which for minibatch SGD needs explicit inner_level and outer_level: the automatic levels come from a short pilot run, which under minibatch noise does not settle near θ*",
+                p.index + 1,
+                p.eta,
+                p.batch
+            ),
+        });
+    }
+    Ok(method)
+}
+
+/// The mean exit time predicted for a point, in simulation steps (Euler–Maruyama steps of
+/// `dt`, or iterations): the lower end of the certified exact E[τ] (E13/E14) where one
+/// applies, else exp(V_lo/κ²) from the certified barrier's lower end (THEORY T1/T2:
+/// κ² log E → V̄; the discrete barrier V̄_η where certified). A guide for `method = "auto"`,
+/// not a bound: the prefactor is left out, and without a certified barrier the prediction
+/// is 0 (direct simulation).
+fn predicted_steps(inst: &Instance<'_>, p: &PointPlan) -> f64 {
+    let (problem, cert) = (&inst.problem, &inst.cert);
+    let kappa2 = p.eta / p.batch as f64;
+    let dt = inst.spec.monte_carlo.dt;
+    if p.dynamics == Dynamics::Continuous {
+        if let Some(sigma) = problem.noise.isotropic_sigma() {
+            if let Some(Ok(ex)) = exact_mean(problem, cert, p, sigma) {
+                return ex.lo / dt;
+            }
+        }
+    }
+    let discrete = cert
+        .barrier_discrete
+        .iter()
+        .find(|b| b.eta == p.eta)
+        .and_then(|b| b.bound.value);
+    let barrier = match p.dynamics {
+        Dynamics::Continuous => cert.barrier.value,
+        Dynamics::Discrete | Dynamics::Minibatch => discrete.or(cert.barrier.value),
+    };
+    let Some(v) = barrier else {
+        return 0.0;
+    };
+    let time = (v.inf().max(0.0) / kappa2).exp();
+    match p.dynamics {
+        Dynamics::Continuous => time / dt,
+        Dynamics::Discrete | Dynamics::Minibatch => time,
+    }
+}
+
+/// The reaction coordinate of the splitting estimates (`[splitting] coordinate`): with
+/// `"certificate"` (the default) the W of the certified Hamilton–Jacobi certificate with the
+/// largest lower bound (C-quad: ½(θ−c)ᵀP(θ−c); C-loss: L − L*; THEORY §3), else the
+/// distance to the certified minimiser.
+fn splitting_coordinate(spec: &Spec, cert: &Certified) -> Coordinate {
+    let distance = Coordinate::Distance {
+        centre: cert.start.clone(),
+    };
+    if spec.monte_carlo.splitting.coordinate == CoordinateChoice::Distance {
+        return distance;
+    }
+    let best = cert
+        .hj
+        .iter()
+        .filter(|h| h.lower.is_finite() && h.lower > 0.0)
+        .max_by(|a, b| a.lower.total_cmp(&b.lower));
+    match best {
+        Some(h) if h.family == HjFamily::CQuad && !h.p.is_empty() => Coordinate::Quadratic {
+            centre: h.centre.clone(),
+            p: h.p.clone(),
+        },
+        Some(h) if h.family == HjFamily::CLoss => Coordinate::Loss {
+            l_star: cert.loss_at_min.mid(),
+        },
+        _ => distance,
+    }
+}
+
+/// The splitting parameters of a spec.
+fn splitting_config(spec: &Spec) -> SplittingConfig {
+    let s = &spec.monte_carlo.splitting;
+    SplittingConfig {
+        particles: s.particles,
+        replicas: s.replicas,
+        cycles: s.cycles,
+        inner_level: s.inner_level,
+        outer_level: s.outer_level,
+    }
 }
 
 /// The simulation of a point with `trials` trajectories (all of them).
@@ -365,6 +494,16 @@ enum RunKind {
 type Source<'a> =
     dyn Fn(&PointPlan, RunKind, &SimConfig, String) -> Result<SimResult, RunError> + 'a;
 
+/// Where a splitting point's estimate comes from: the engine (`verify`), or a checkpoint.
+type SplitSource<'a> = dyn Fn(
+        &PointPlan,
+        &SimConfig,
+        &SplittingConfig,
+        &Coordinate,
+        String,
+    ) -> Result<SplittingEstimate, RunError>
+    + 'a;
+
 /// [`certify_instances`] under `[limits] certify_seconds`
 /// ([`crate::certify::deadline`]): the searches stop at the deadline with what they
 /// proved, and [`analyse`] then makes every claim INCONCLUSIVE.
@@ -407,7 +546,23 @@ pub fn verify(spec: &Spec, opts: &Options) -> Result<json::Report, RunError> {
             opts.quiet,
         )
     };
-    analyse(spec, &insts, &plan, opts, &source)
+    let split_source = |p: &PointPlan,
+                        cfg: &SimConfig,
+                        split: &SplittingConfig,
+                        coord: &Coordinate,
+                        label: String| {
+        let i = &insts[p.instance];
+        estimate_point(
+            spec,
+            &i.problem,
+            &i.cert,
+            &noises[p.instance],
+            (cfg, split, coord),
+            label,
+            opts.quiet,
+        )
+    };
+    analyse(spec, &insts, &plan, opts, &source, &split_source)
 }
 
 /// [`verify`] with checkpoints under `out` (src/checkpoint.rs): every finished chunk of
@@ -493,7 +648,34 @@ pub fn verify_checkpointed(
             source,
         })
     };
-    let rep = analyse(spec, &insts, &plan, opts, &source)?;
+    let split_source = |p: &PointPlan,
+                        cfg: &SimConfig,
+                        split: &SplittingConfig,
+                        coord: &Coordinate,
+                        label: String| {
+        if let Some(e) = ck.load_splitting(p.index, cfg, split, coord) {
+            return Ok(e);
+        }
+        if stop::stop_requested() {
+            return Err(RunError::Simulate {
+                file: spec.file.clone(),
+                source: SimError::Interrupted,
+            });
+        }
+        let i = &insts[p.instance];
+        let e = estimate_point(
+            spec,
+            &i.problem,
+            &i.cert,
+            &noises[p.instance],
+            (cfg, split, coord),
+            label,
+            opts.quiet,
+        )?;
+        ck.save_splitting(p.index, cfg, split, coord, &e)?;
+        Ok(e)
+    };
+    let rep = analyse(spec, &insts, &plan, opts, &source, &split_source)?;
     Ok((rep, ck))
 }
 
@@ -560,13 +742,59 @@ fn simulate_point(
     Ok(result)
 }
 
-/// Statistics, claims and report from a sweep whose trajectories come from `source`.
+/// A splitting estimate of one point (all replicas) with its error mapped to the spec.
+fn estimate_point(
+    spec: &Spec,
+    problem: &Problem,
+    cert: &Certified,
+    noise: &Noise,
+    (cfg, split, coord): (&SimConfig, &SplittingConfig, &Coordinate),
+    label: String,
+    quiet: bool,
+) -> Result<SplittingEstimate, RunError> {
+    if !quiet {
+        eprintln!(
+            "  {label}: splitting, {} replicas of {} particles, {} cycles",
+            split.replicas, split.particles, split.cycles
+        );
+    }
+    estimate_mean_exit(
+        &problem.landscape,
+        &cert.domain,
+        noise,
+        cfg,
+        split,
+        coord,
+        spec.monte_carlo.confidence,
+    )
+    .map_err(|source| match source {
+        e @ SimError::NoisePositiveDefinite { .. } => RunError::Input {
+            file: spec.file.clone(),
+            key: "noise".into(),
+            problem: e.to_string(),
+        },
+        // A level the direct cycles never reach, inner ≥ outer: the [splitting] keys.
+        e @ SimError::InvalidParameter { .. } => RunError::Input {
+            file: spec.file.clone(),
+            key: "splitting".into(),
+            problem: e.to_string(),
+        },
+        source => RunError::Simulate {
+            file: spec.file.clone(),
+            source,
+        },
+    })
+}
+
+/// Statistics, claims and report from a sweep whose trajectories come from `source`
+/// (direct points) and `split_source` (splitting points).
 fn analyse(
     spec: &Spec,
     insts: &[Instance<'_>],
     plan: &[PointPlan],
     opts: &Options,
     source: &Source<'_>,
+    split_source: &SplitSource<'_>,
 ) -> Result<json::Report, RunError> {
     let mc = &spec.monte_carlo;
     let mut sweep = Vec::with_capacity(plan.len());
@@ -575,7 +803,13 @@ fn analyse(
     for p in plan {
         let seed = point_seed(mc.seed, p.index);
         let i = &insts[p.instance];
-        match run_point(spec, &i.problem, &i.cert, p, seed, opts, source) {
+        let point = match p.method {
+            PointMethod::Direct => run_point(spec, &i.problem, &i.cert, p, seed, opts, source),
+            PointMethod::Splitting => {
+                splitting_point(spec, &i.problem, &i.cert, p, seed, opts, split_source)
+            }
+        };
+        match point {
             Ok(point) => sweep.push(point),
             // A requested stop: report what finished, as a partial report.
             Err(e) if e.is_interrupted() => {
@@ -732,6 +966,19 @@ pub fn verify_shard(spec: &Spec, opts: &Options, shard: Shard) -> Result<ShardFi
         source,
     })?;
     let (insts, noises, plan) = prepare(spec)?;
+    if let Some(p) = plan.iter().find(|p| p.method == PointMethod::Splitting) {
+        return Err(RunError::Input {
+            file: spec.file.clone(),
+            key: "monte_carlo.method".into(),
+            problem: format!(
+                "--shard splits direct trajectories between machines, but sweep point {} ({} η = {} B = {}) uses splitting, whose replicas are not sharded in this version; run it without --shard, or with method = \"direct\"",
+                p.index + 1,
+                format!("{:?}", p.dynamics).to_lowercase(),
+                p.eta,
+                p.batch
+            ),
+        });
+    }
     let mc = &spec.monte_carlo;
     let mut points = Vec::with_capacity(plan.len());
     for p in &plan {
@@ -1083,11 +1330,22 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
                 ),
             })
     };
+    // verify --shard refuses splitting points, so shards never hold one.
+    let split_source =
+        |p: &PointPlan, _: &SimConfig, _: &SplittingConfig, _: &Coordinate, _: String| {
+            Err(RunError::Shard {
+                file: first_path.clone(),
+                problem: format!(
+                    "sweep point {} uses splitting, which is not sharded",
+                    p.index + 1
+                ),
+            })
+        };
     let opts = Options {
         check_dt: first.check_dt,
         ..opts.clone()
     };
-    analyse(&spec, &insts, &plan, &opts, &source)
+    analyse(&spec, &insts, &plan, &opts, &source, &split_source)
 }
 
 /// The fingerprint of the problems simulated: that of the one instance, or of each
@@ -1237,8 +1495,77 @@ fn run_point(
         start: p.start.clone(),
         result,
         mean,
+        splitting: None,
         dt_check,
         statistics,
+        exact,
+    })
+}
+
+/// Estimates one sweep point's mean exit time by splitting (src/simulate/splitting.rs).
+/// The point has no direct trajectories (`result.trials` = 0, no further statistics, no
+/// `--check-dt` rerun); its interval is the splitting estimate's.
+fn splitting_point(
+    spec: &Spec,
+    problem: &Problem,
+    cert: &Certified,
+    p: &PointPlan,
+    seed: u64,
+    opts: &Options,
+    split_source: &SplitSource<'_>,
+) -> Result<SweepPoint, RunError> {
+    let mc = &spec.monte_carlo;
+    let name = format!("{:?}", p.dynamics).to_lowercase();
+    let cfg = point_config(spec, p, mc.trials);
+    debug_assert_eq!(cfg.seed, seed);
+    let split = splitting_config(spec);
+    let coord = splitting_coordinate(spec, cert);
+    let t0 = Instant::now();
+    let label = format!("{name} η = {} B = {}", p.eta, p.batch);
+    let e = split_source(p, &cfg, &split, &coord, label)?;
+    let mean = Estimate {
+        estimate: e.mean,
+        lo: e.lower,
+        hi: e.upper,
+        level: e.level,
+        n: e.replicas,
+        method: format!(
+            "adaptive-multilevel-splitting (E[τ] = E[T0] + q((1/p − 1)E[T_loop] + E[U] + E[V]); delta method over {} replicas, Student t with {} dof on the log scale)",
+            e.replicas, e.dof
+        ),
+    };
+    if !opts.quiet {
+        eprintln!(
+            "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} splitting: P(exit before A) = {:.3e}, mean {:.4e} [{:.4e}, {:.4e}], {} particle-steps ({:.1} s)",
+            name,
+            p.eta,
+            p.batch,
+            p.eta / p.batch as f64,
+            e.probability,
+            e.mean,
+            e.lower,
+            e.upper,
+            e.total_steps,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    let exact = match (p.dynamics, problem.noise.isotropic_sigma()) {
+        (Dynamics::Continuous, Some(sigma)) => exact_mean(problem, cert, p, sigma),
+        _ => None,
+    };
+    Ok(SweepPoint {
+        instance: p.instance,
+        dynamics: p.dynamics,
+        eta: p.eta,
+        batch: p.batch,
+        kappa2: p.eta / p.batch as f64,
+        start_index: p.start_index,
+        start: p.start.clone(),
+        result: SimResult::from_outcomes(&cfg, String::new(), Vec::new()),
+        mean,
+        splitting: Some(e),
+        dt_check: None,
+        statistics: PointStatistics::default(),
         exact,
     })
 }

@@ -365,6 +365,7 @@ fn t4_fails_when_the_certified_barriers_predict_the_wrong_slope() {
                 dt_check: None,
                 statistics: PointStatistics::default(),
                 exact: None,
+                splitting: None,
             }
         })
         .collect();

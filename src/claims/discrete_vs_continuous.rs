@@ -51,7 +51,7 @@ fn slope(
     let usable: Vec<usize> = pts
         .iter()
         .copied()
-        .filter(|&i| sweep[i].result.exits > 0 && v_hi / sweep[i].kappa2 >= MIN_BARRIER_RATIO)
+        .filter(|&i| sweep[i].has_estimate() && v_hi / sweep[i].kappa2 >= MIN_BARRIER_RATIO)
         .collect();
     let mut kappas: Vec<f64> = usable.iter().map(|&i| sweep[i].kappa2).collect();
     kappas.sort_by(f64::total_cmp);

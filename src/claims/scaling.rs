@@ -335,7 +335,7 @@ impl ScalingPlan {
             let p = &sweep[self.pts[k]];
             if exps[k].sup() < self.threshold {
                 claim.excluded.push(self.pts[k]);
-            } else if p.result.exits > 0 {
+            } else if p.has_estimate() {
                 used.push(k);
             }
         }

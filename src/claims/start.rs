@@ -190,7 +190,7 @@ fn analyse(cert: &Certified, sweep: &[SweepPoint]) -> Analysis {
                         p.dynamics == dynamics
                             && eta.map_or(true, |e| p.eta == e)
                             && p.start_index == s
-                            && p.result.exits > 0
+                            && p.has_estimate()
                             && !pre_asymptotic(cert, p)
                     })
                     .collect();

@@ -214,6 +214,10 @@ pub struct MonteCarloPoint {
     pub batch: u32,
     /// κ² = η/B.
     pub kappa2: f64,
+    /// How the mean exit time was estimated: "direct" (trajectories to exit) or
+    /// "splitting" (adaptive multilevel splitting; `trials` = 0 and the details in
+    /// `splitting`).
+    pub method: String,
     pub trials: usize,
     pub exits: usize,
     pub censored: usize,
@@ -242,6 +246,11 @@ pub struct MonteCarloPoint {
     /// Drawn against the Exp(1) quantiles −ln(1 − p) in plots/exp_qq.svg.
     #[serde(default)]
     pub exp_quantiles: Vec<Option<f64>>,
+    /// The splitting estimate of a point whose `method` is "splitting": the probability
+    /// of reaching ∂D before the small set A, the cycle time, the levels, the reaction
+    /// coordinate, the replicas and particles, the particle-steps used; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splitting: Option<crate::simulate::splitting::SplittingEstimate>,
     /// `[sweep]` (format 3): the problem instance this point simulates; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<PointInstance>,
@@ -427,6 +436,10 @@ pub struct Report {
     /// finished (a signal, a wall-clock limit); every claim is then INCONCLUSIVE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<Partial>,
+    /// Local slopes of ln E[τ] against 1/κ² between neighbouring κ² of each series, next
+    /// to the certified barrier (src/report/slopes.rs); absent when no series has two κ².
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_slopes: Vec<super::slopes::LocalSlope>,
 }
 
 /// Why a report is partial, and how to continue the run.

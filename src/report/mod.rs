@@ -6,6 +6,7 @@ pub mod json;
 mod markdown;
 pub mod plot;
 pub mod regime;
+pub mod slopes;
 
 use crate::certify::Certified;
 use crate::claims::{Claim, SweepPoint, Verdict};
@@ -208,6 +209,7 @@ pub fn build(
                 eta: p.eta,
                 batch: p.batch,
                 kappa2: p.kappa2,
+                method: p.method().into(),
                 trials: p.result.trials,
                 exits: p.result.exits,
                 censored: p.result.censored,
@@ -229,6 +231,7 @@ pub fn build(
                     &p.result.censor_times,
                     p.mean.estimate,
                 ),
+                splitting: p.splitting.clone(),
                 sweep: None,
             })
             .collect(),
@@ -291,6 +294,7 @@ pub fn build(
         regime: Some(regime::build(problem, cert, sweep)),
         paper: None,
         partial: None,
+        local_slopes: slopes::local_slopes(cert, sweep, mc.confidence),
     };
     report.paper = spec
         .paper

@@ -67,6 +67,15 @@ impl Coordinate {
         }
     }
 
+    /// A short description for tables: "W of C-quad", "L − L* (C-loss)", "|θ − θ*|".
+    pub fn describe_short(&self) -> &'static str {
+        match self {
+            Coordinate::Distance { .. } => "|θ − θ*|",
+            Coordinate::Quadratic { .. } => "½(θ−c)ᵀP(θ−c) (C-quad W)",
+            Coordinate::Loss { .. } => "L − L* (C-loss W)",
+        }
+    }
+
     fn validate(&self, dim: usize) -> Result<(), SimError> {
         let bad = |got: String| SimError::InvalidParameter {
             name: "coordinate",
@@ -136,6 +145,10 @@ pub struct SplittingEstimate {
     pub upper: f64,
     /// Confidence level of every interval here.
     pub level: f64,
+    /// Standard error of ln E[τ] (delta method) and the degrees of freedom of its t
+    /// quantile (replicas − 1): [lower, upper] = mean·exp(∓t·ln_se).
+    pub ln_se: f64,
+    pub dof: f64,
     /// P(reach ∂D before A), mean over replicas, and its interval.
     pub probability: f64,
     pub probability_lower: f64,
@@ -154,6 +167,28 @@ pub struct SplittingEstimate {
     pub total_steps: u64,
     pub unit: Unit,
     pub coordinate: Coordinate,
+}
+
+impl SplittingEstimate {
+    /// The interval of E[τ] at another confidence `level` (same delta-method standard
+    /// error and t quantile with `dof` degrees of freedom): used for Bonferroni-adjusted
+    /// comparisons. (0, ∞) when there is no estimate (no replica reached ∂D).
+    pub fn interval_at(&self, level: f64) -> (f64, f64) {
+        if !(self.mean.is_finite() && self.ln_se.is_finite() && self.mean > 0.0) {
+            return (self.lower.min(self.mean), f64::INFINITY);
+        }
+        let t = crate::stats::quantile::student_t_upper_quantile((1.0 - level) / 2.0, self.dof)
+            .unwrap_or(f64::INFINITY);
+        (
+            self.mean * (-t * self.ln_se).exp(),
+            self.mean * (t * self.ln_se).exp(),
+        )
+    }
+
+    /// Whether there is a finite estimate (some replica reached ∂D).
+    pub fn is_finite(&self) -> bool {
+        self.mean.is_finite() && self.mean > 0.0 && self.ln_se.is_finite()
+    }
 }
 
 /// Estimates E[τ] for the dynamics of `cfg` (continuous, discrete or minibatch; `cfg.seed`
@@ -564,7 +599,7 @@ mod engine {
         .unwrap_or(t);
 
         // E[τ] = E[T₀] + q·((1/p − 1)·E[T_loop] + E[T_up] + E[T_reac]) (module docs).
-        let (mean, lower, upper) = if p_mean > 0.0 {
+        let (mean, lower, upper, ln_se) = if p_mean > 0.0 {
             let cyc = (1.0 / p_mean - 1.0) * lp + up + rc;
             let m = t0 + q * cyc;
             let var = var_t0
@@ -575,9 +610,9 @@ mod engine {
                         + var_up
                         + var_rc);
             let rel = var.sqrt() / m;
-            (m, m * (-t * rel).exp(), m * (t * rel).exp())
+            (m, m * (-t * rel).exp(), m * (t * rel).exp(), rel)
         } else {
-            (f64::INFINITY, t0, f64::INFINITY)
+            (f64::INFINITY, t0, f64::INFINITY, f64::INFINITY)
         };
         let (pl, pu) = if p_mean > 0.0 {
             let rel = p_se / p_mean;
@@ -591,6 +626,8 @@ mod engine {
             lower,
             upper,
             level: confidence,
+            ln_se,
+            dof: rr - 1.0,
             probability: p_mean,
             probability_lower: pl,
             probability_upper: pu,
