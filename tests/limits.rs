@@ -188,3 +188,15 @@ fn a_certify_time_limit_reached_makes_every_claim_inconclusive() {
         );
     }
 }
+
+/// An expression's variable indices are bounded at parse time only by the ceiling of
+/// `[limits] max_dimension` (10⁶), so that raising the limit admits larger expressions; the
+/// spec's own limit is enforced on the built landscape (test above).
+#[test]
+fn expression_variables_are_bounded_by_the_ceiling_at_parse_time() {
+    use escapecert::landscape::Tape;
+    let t = Tape::parse("x1^2 + x12000^2", None).expect("12000 variables parse");
+    assert_eq!(t.dim, 12000);
+    let e = Tape::parse("x1000001", None).expect_err("above the ceiling");
+    assert!(e.to_string().contains("ceiling"), "{e}");
+}

@@ -1,7 +1,8 @@
 //! The README documents every field of report.json: each key that occurs (at any depth) in
-//! the committed `reports/tilted_double_well/report.json` must be named, in backticks, in
-//! the README section "report.json schema", so the documentation cannot drift silently
-//! when a field is added. (Deterministic: reads two committed files.)
+//! the committed `reports/tilted_double_well/report.json` and
+//! `reports/splitting_tilted_1d/report.json` (splitting points, local slopes) must be
+//! named, in backticks, in the README section "report.json schema", so the documentation
+//! cannot drift silently when a field is added. (Deterministic: reads committed files.)
 
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -35,11 +36,12 @@ fn readme_schema_names_every_key_of_the_committed_report() {
     let root = env!("CARGO_MANIFEST_DIR");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
     let section = schema_section(&readme);
-    let text =
-        std::fs::read_to_string(format!("{root}/reports/tilted_double_well/report.json")).unwrap();
-    let report: Value = serde_json::from_str(&text).unwrap();
     let mut all = BTreeSet::new();
-    keys(&report, &mut all);
+    for name in ["tilted_double_well", "splitting_tilted_1d"] {
+        let text = std::fs::read_to_string(format!("{root}/reports/{name}/report.json")).unwrap();
+        let report: Value = serde_json::from_str(&text).unwrap();
+        keys(&report, &mut all);
+    }
     assert!(all.len() > 50, "too few keys read: {all:?}");
     let missing: Vec<&String> = all
         .iter()

@@ -246,10 +246,13 @@ impl Builder {
                     let i: usize = v[1..]
                         .parse()
                         .map_err(|_| format!("variable `{v}` has an index out of range"))?;
-                    if i > crate::spec::defaults::MAX_DIM {
+                    // The ceiling of `[limits] max_dimension`: no spec can allow more. The
+                    // spec's own limit is checked on the built landscape
+                    // (run::certify_spec), so that raising it admits larger expressions.
+                    if i > crate::spec::defaults::MAX_DIM_CEILING {
                         return Err(format!(
-                            "variable `{v}`: the dimension limit is {}",
-                            crate::spec::defaults::MAX_DIM
+                            "variable `{v}`: the dimension ceiling is {} (the largest [limits] max_dimension)",
+                            crate::spec::defaults::MAX_DIM_CEILING
                         ));
                     }
                     self.max_index = self.max_index.max(i);

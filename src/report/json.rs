@@ -335,6 +335,11 @@ pub struct Claim {
     pub fit: Option<Fit>,
     /// The fit with a log-prefactor term (5 or more distinct κ²), `null` otherwise.
     pub prefactor_fit: Option<PrefactorFit>,
+    /// The fit with the prefactor's first correction (log E = a + V/κ² + b log(1/κ²) + cκ²),
+    /// made when the prefactor fit misses the prediction with 5 or more distinct κ²;
+    /// absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_fit: Option<crate::stats::CorrectedFit>,
     /// Which fit gave `estimated`.
     pub model: String,
     /// Indices into `monte_carlo` of the points used.

@@ -210,6 +210,16 @@ pub fn render_markdown(r: &Report) -> String {
                 est(f.chi2), f.dof, est(f.p_value)
             );
         }
+        if let Some(f) = &c.corrected_fit {
+            let _ = writeln!(
+                s,
+                "  - the log-prefactor slope misses, so the prefactor's first correction is fitted too: V {} [{}, {}], b {} [{}, {}], c {} [{}, {}], χ² = {} on {} dof (p = {})",
+                est(f.slope.estimate), est(f.slope.lo), est(f.slope.hi),
+                est(f.log_coefficient.estimate), est(f.log_coefficient.lo), est(f.log_coefficient.hi),
+                est(f.correction.estimate), est(f.correction.lo), est(f.correction.hi),
+                est(f.chi2), f.dof, est(f.p_value)
+            );
+        }
         if !c.model.is_empty() {
             let _ = writeln!(
                 s,

@@ -265,6 +265,7 @@ pub fn build(
                     dof: f.dof,
                     p_value: f.p_value,
                 }),
+                corrected_fit: c.corrected_fit.clone(),
                 model: c.model.clone(),
                 points: c.points.clone(),
                 excluded: c.excluded.clone(),

@@ -294,3 +294,109 @@ pub fn weighted_two_regressor_fit(
         n_points: n,
     })
 }
+
+/// Result of the fit with a log-prefactor term and the first prefactor correction,
+/// `y = a + V x + b ln x + c/x` ([`weighted_corrected_fit`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CorrectedFit {
+    /// The exponent `V` (coefficient of `x`) with its confidence interval.
+    pub slope: Estimate,
+    /// The log-prefactor power `b` (coefficient of `ln x`).
+    pub log_coefficient: Estimate,
+    /// The correction `c` (coefficient of `1/x`, i.e. of κ² up to the abscissa's scale).
+    pub correction: Estimate,
+    /// The intercept `a`.
+    pub intercept: Estimate,
+    /// `Σ ((y − ŷ)/se)²`.
+    #[serde(with = "serde_f64_ext")]
+    pub chi2: f64,
+    /// `n_points − 4`.
+    pub dof: usize,
+    /// `P(χ²(dof) > chi2)` (1 when `dof = 0`).
+    #[serde(with = "serde_f64_ext")]
+    pub p_value: f64,
+    pub n_points: usize,
+}
+
+/// Weighted least squares of `y = a + V x + b ln x + c/x` (`x = 1/κ²` up to a positive
+/// scale, > 0), weights `1/se²`: the log-prefactor model of [`weighted_prefactor_fit`]
+/// with the next term of the small-noise expansion of the prefactor,
+/// C κ^β (1 + c₁κ² + O(κ⁴)), whose logarithm adds c₁κ² + O(κ⁴) (THEORY §7 "Exponent
+/// fits"; e.g. E14's radial integral in d = 10). Over a wide κ range (splitting points)
+/// the power-law prefactor alone biases V by more than the statistical error. Needs at
+/// least 5 points with 4 distinct `x`. Intervals as in [`weighted_prefactor_fit`]: the
+/// wider of the known-`se` normal and the residual-scale Student-t intervals. Method
+/// `"wls-corrected-normal-or-student-t"`.
+pub fn weighted_corrected_fit(
+    x: &[f64],
+    y: &[f64],
+    se: &[f64],
+    level: f64,
+) -> Result<CorrectedFit, StatsError> {
+    let alpha = alpha_of(level)?;
+    let n = check_fit_inputs(x, y, se, "corrected prefactor fit", 5)?;
+    if let Some(i) = x.iter().position(|&v| v <= 0.0) {
+        return Err(StatsError::NotPositive {
+            what: "x",
+            index: i,
+            value: x[i],
+        });
+    }
+    // Columns 1, x, ln x, 1/x, each centred at its weighted mean (conditioning).
+    let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
+    let sw: f64 = w.iter().sum();
+    let cols: [Vec<f64>; 3] = [
+        x.to_vec(),
+        x.iter().map(|v| v.ln()).collect(),
+        x.iter().map(|v| 1.0 / v).collect(),
+    ];
+    let means: Vec<f64> = cols
+        .iter()
+        .map(|c| c.iter().zip(&w).map(|(v, w)| v * w).sum::<f64>() / sw)
+        .collect();
+    let design = nalgebra::DMatrix::from_fn(n, 4, |i, j| match j {
+        0 => 1.0,
+        j => cols[j - 1][i] - means[j - 1],
+    });
+    let wm = nalgebra::DMatrix::from_diagonal(&nalgebra::DVector::from_vec(w.clone()));
+    let xtwx = design.transpose() * &wm * &design;
+    let inv = xtwx.try_inverse().ok_or(StatsError::Degenerate(
+        "x, ln x and 1/x are collinear (need 4 distinct x values)",
+    ))?;
+    let yv = nalgebra::DVector::from_column_slice(y);
+    let beta = &inv * (design.transpose() * &wm * yv);
+    let fitted = &design * &beta;
+    let chi2: f64 = (0..n).map(|i| w[i] * (y[i] - fitted[i]).powi(2)).sum();
+    let dof = n - 4;
+    let factor = t_or_normal_factor(alpha, chi2, dof)?;
+    let p_value = if dof > 0 {
+        chi2_sf(chi2, dof as f64)?
+    } else {
+        1.0
+    };
+    // The uncentred intercept a = β0 − Σ β_j m_j, its variance through g = (1, −m).
+    let a = beta[0] - (1..4).map(|j| beta[j] * means[j - 1]).sum::<f64>();
+    let g = nalgebra::DVector::from_vec(vec![1.0, -means[0], -means[1], -means[2]]);
+    let var_a = (g.transpose() * &inv * &g)[(0, 0)];
+    let est = |v: f64, var: f64| {
+        let h = factor * var.max(0.0).sqrt();
+        Estimate {
+            estimate: v,
+            lo: v - h,
+            hi: v + h,
+            level,
+            n,
+            method: "wls-corrected-normal-or-student-t".to_string(),
+        }
+    };
+    Ok(CorrectedFit {
+        slope: est(beta[1], inv[(1, 1)]),
+        log_coefficient: est(beta[2], inv[(2, 2)]),
+        correction: est(beta[3], inv[(3, 3)]),
+        intercept: est(a, var_a),
+        chi2,
+        dof,
+        p_value,
+        n_points: n,
+    })
+}

@@ -28,8 +28,8 @@ pub mod serde_f64_ext;
 mod survival;
 
 pub use fit::{
-    t_or_normal_factor, weighted_prefactor_fit, weighted_slope, weighted_two_regressor_fit,
-    LinearFit, PrefactorFit,
+    t_or_normal_factor, weighted_corrected_fit, weighted_prefactor_fit, weighted_slope,
+    weighted_two_regressor_fit, CorrectedFit, LinearFit, PrefactorFit,
 };
 pub use gof::{exponential_gof, GofTest};
 pub use mean::{
