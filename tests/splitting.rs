@@ -260,8 +260,8 @@ fn agrees_with_direct_monte_carlo_minibatch() {
         lo: th[0] - r,
         hi: th[0] + r,
     };
+    // κ² = η/B = 0.1; `bridge` is unused by E2 (exit: the iterate leaves D).
     let mut c = SimConfig {
-        dynamics: Dynamics::Minibatch,
         batch: b,
         bridge: false,
         ..cfg(Dynamics::Minibatch, eta, 3, 1.0, th.clone())
