@@ -412,9 +412,11 @@ fn predicted_steps(inst: &Instance<'_>, p: &PointPlan) -> f64 {
 
 /// The reaction coordinate of the splitting estimates (`[splitting] coordinate`): with
 /// `"certificate"` (the default) the W of the certified Hamilton–Jacobi certificate with the
-/// largest lower bound (C-quad: ½(θ−c)ᵀP(θ−c); C-loss: L − L*; THEORY §3), else the
-/// distance to the certified minimiser.
-fn splitting_coordinate(spec: &Spec, cert: &Certified) -> Coordinate {
+/// largest lower bound (C-quad: ½(θ−c)ᵀP(θ−c); C-loss: L − L*; THEORY §3); without one,
+/// under isotropic noise, W = 2(L − L*)/σ² (E7: the quasi-potential itself for gradient
+/// dynamics with isotropic noise), used as L − L*; else the distance to the certified
+/// minimiser.
+fn splitting_coordinate(spec: &Spec, problem: &Problem, cert: &Certified) -> Coordinate {
     let distance = Coordinate::Distance {
         centre: cert.start.clone(),
     };
@@ -432,6 +434,9 @@ fn splitting_coordinate(spec: &Spec, cert: &Certified) -> Coordinate {
             p: h.p.clone(),
         },
         Some(h) if h.family == HjFamily::CLoss => Coordinate::Loss {
+            l_star: cert.loss_at_min.mid(),
+        },
+        _ if problem.noise.isotropic_sigma().is_some() => Coordinate::Loss {
             l_star: cert.loss_at_min.mid(),
         },
         _ => distance,
@@ -1519,7 +1524,7 @@ fn splitting_point(
     let cfg = point_config(spec, p, mc.trials);
     debug_assert_eq!(cfg.seed, seed);
     let split = splitting_config(spec);
-    let coord = splitting_coordinate(spec, cert);
+    let coord = splitting_coordinate(spec, problem, cert);
     let t0 = Instant::now();
     let label = format!("{name} η = {} B = {}", p.eta, p.batch);
     let e = split_source(p, &cfg, &split, &coord, label)?;
