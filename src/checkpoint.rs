@@ -31,17 +31,16 @@ pub const FORMAT_VERSION: u32 = 1;
 /// percent; a kill loses at most the chunks that were running.
 pub const CHUNK_TRIALS: usize = 4096;
 
-/// What a checkpoint belongs to: a resume must match every field.
+/// What identifies a run: checkpoints ([`Manifest`]) and shard files
+/// ([`crate::run::ShardFile`]) carry it, and `verify --resume` and `merge` compare it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Always "escapecert-checkpoint".
-    pub format: String,
-    pub format_version: u32,
+pub struct RunIdentity {
     pub tool: json::Tool,
-    /// The spec path as given to `verify`.
+    /// The spec path as given to `verify` (report.json's `problem.spec_file`).
     pub spec_file: String,
     /// FNV-1a 64 of `spec_text` ([`crate::run::spec_hash`]).
     pub spec_hash: String,
+    /// The spec file's text (a shard file needs nothing else to be merged).
     pub spec_text: String,
     /// `[monte_carlo] seed`.
     pub seed: u64,
@@ -52,8 +51,16 @@ pub struct Manifest {
     pub problem: String,
 }
 
-impl Manifest {
-    /// The manifest of a run of this tool.
+/// A field in which two run identities differ: what it is, and its two values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    pub what: &'static str,
+    pub this: String,
+    pub other: String,
+}
+
+impl RunIdentity {
+    /// The identity of a run of this tool.
     pub fn new(
         spec_file: &Path,
         spec_text: &str,
@@ -61,9 +68,7 @@ impl Manifest {
         check_dt: bool,
         problem: String,
     ) -> Self {
-        Manifest {
-            format: "escapecert-checkpoint".into(),
-            format_version: FORMAT_VERSION,
+        RunIdentity {
             tool: json::Tool {
                 name: "escapecert".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
@@ -77,8 +82,64 @@ impl Manifest {
         }
     }
 
+    /// The first field in which `self` and `other` differ, in the order tool version, spec
+    /// hash, seed, `--check-dt`, problem (`None`: the same run). The spec path may differ
+    /// (a moved folder); the text is covered by its hash.
+    pub fn difference(&self, other: &RunIdentity) -> Option<Difference> {
+        let d = |what, this: String, other: String| Some(Difference { what, this, other });
+        if self.tool != other.tool {
+            return d(
+                "the escapecert version",
+                format!("{} {}", self.tool.name, self.tool.version),
+                format!("{} {}", other.tool.name, other.tool.version),
+            );
+        }
+        if self.spec_hash != other.spec_hash {
+            return d(
+                "the spec hash",
+                self.spec_hash.clone(),
+                other.spec_hash.clone(),
+            );
+        }
+        if self.seed != other.seed {
+            return d("the seed", self.seed.to_string(), other.seed.to_string());
+        }
+        if self.check_dt != other.check_dt {
+            return d(
+                "--check-dt",
+                on_off(self.check_dt).into(),
+                on_off(other.check_dt).into(),
+            );
+        }
+        if self.problem != other.problem {
+            return d("the problem", self.problem.clone(), other.problem.clone());
+        }
+        None
+    }
+}
+
+/// What a checkpoint belongs to: a resume must match every field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always "escapecert-checkpoint".
+    pub format: String,
+    pub format_version: u32,
+    #[serde(flatten)]
+    pub run: RunIdentity,
+}
+
+impl Manifest {
+    /// The manifest of a run of this tool.
+    pub fn new(run: RunIdentity) -> Self {
+        Manifest {
+            format: "escapecert-checkpoint".into(),
+            format_version: FORMAT_VERSION,
+            run,
+        }
+    }
+
     /// Why a checkpoint with manifest `self` cannot be resumed by a run whose manifest is
-    /// `now` (`None`: it can). The spec path may differ (a moved folder).
+    /// `now` (`None`: it can).
     pub fn mismatch(&self, now: &Manifest) -> Option<String> {
         if self.format != now.format || self.format_version != now.format_version {
             return Some(format!(
@@ -86,38 +147,23 @@ impl Manifest {
                 self.format, self.format_version, now.format, now.format_version
             ));
         }
-        if self.tool != now.tool {
-            return Some(format!(
-                "the checkpoint was written by {} {}, this is {} {}: resume with the version that started the run, or start afresh without --resume",
-                self.tool.name, self.tool.version, now.tool.name, now.tool.version
-            ));
-        }
-        if self.spec_hash != now.spec_hash {
-            return Some(format!(
-                "the spec changed since the checkpoint was written (spec hash {} then, {} now, {}): start afresh without --resume",
-                self.spec_hash, now.spec_hash, now.spec_file
-            ));
-        }
-        if self.seed != now.seed {
-            return Some(format!(
-                "the seed changed ({} then, {} now)",
-                self.seed, now.seed
-            ));
-        }
-        if self.check_dt != now.check_dt {
-            return Some(format!(
-                "--check-dt was {} then and is {} now: resume with the same options",
-                on_off(self.check_dt),
-                on_off(now.check_dt)
-            ));
-        }
-        if self.problem != now.problem {
-            return Some(format!(
-                "the spec now gives another problem ({}) than the checkpoint simulated ({}): has a data file changed?",
-                now.problem, self.problem
-            ));
-        }
-        None
+        let Difference { what, this, other } = self.run.difference(&now.run)?;
+        Some(match what {
+            "the escapecert version" => format!(
+                "the checkpoint was written by {this}, this is {other}: resume with the version that started the run, or start afresh without --resume"
+            ),
+            "the spec hash" => format!(
+                "the spec changed since the checkpoint was written (spec hash {this} then, {other} now, {}): start afresh without --resume",
+                now.run.spec_file
+            ),
+            "--check-dt" => format!(
+                "--check-dt was {this} then and is {other} now: resume with the same options"
+            ),
+            "the problem" => format!(
+                "the spec now gives another problem ({other}) than the checkpoint simulated ({this}): has a data file changed?"
+            ),
+            _ => format!("{what} changed ({this} then, {other} now)"),
+        })
     }
 }
 
@@ -190,7 +236,7 @@ impl Checkpoint {
                 e.column()
             ))
         })?;
-        if crate::run::spec_hash(&old.spec_text) != old.spec_hash {
+        if crate::run::spec_hash(&old.run.spec_text) != old.run.spec_hash {
             return Err(refuse(format!(
                 "{}: the recorded spec text does not have the recorded hash (the file was altered)",
                 path.display()

@@ -2,7 +2,7 @@
 
 use crate::certify::hj::HjFamily;
 use crate::certify::{certify, Certified, CertifyError};
-use crate::checkpoint::{self, Checkpoint, Manifest};
+use crate::checkpoint::{self, Checkpoint, Manifest, RunIdentity};
 use crate::claims::{
     evaluate_with, ClaimOptions, DtCheck, ExactMean, PointStatistics, ScalingInstance,
     ScalingSweep, SweepPoint, Verdict,
@@ -588,13 +588,13 @@ pub fn verify_checkpointed(
     resume: bool,
 ) -> Result<(json::Report, Checkpoint), RunError> {
     let (insts, noises, plan) = prepare(spec)?;
-    let manifest = Manifest::new(
+    let manifest = Manifest::new(RunIdentity::new(
         &spec.file,
         &spec.source_text,
         spec.monte_carlo.seed,
         opts.check_dt,
         fingerprint(&insts, &noises),
-    );
+    ));
     let ck = if resume {
         Checkpoint::resume(out, &manifest)?
     } else {
@@ -901,21 +901,11 @@ pub struct ShardFile {
     /// Always "escapecert-shard".
     pub format: String,
     pub format_version: u32,
-    pub tool: json::Tool,
-    /// The spec path as given to `verify` (report.json's `problem.spec_file`).
-    pub spec_file: String,
-    /// FNV-1a 64 of `spec_text` ([`spec_hash`]).
-    pub spec_hash: String,
-    /// The spec file's text, so that `merge` needs nothing else.
-    pub spec_text: String,
-    /// Fingerprint of the landscape, domain and noise simulated.
-    pub problem: String,
-    /// `[monte_carlo] seed`.
-    pub seed: u64,
+    /// The run: tool, spec file, text and hash, seed, `--check-dt`, problem fingerprint.
+    #[serde(flatten)]
+    pub run: RunIdentity,
     /// Which shard: trajectories `index`, `index + count`, … of each point.
     pub shard: Shard,
-    /// Whether the `--check-dt` reruns were simulated too.
-    pub check_dt: bool,
     pub points: Vec<ShardPoint>,
 }
 
@@ -1035,17 +1025,14 @@ pub fn verify_shard(spec: &Spec, opts: &Options, shard: Shard) -> Result<ShardFi
     Ok(ShardFile {
         format: "escapecert-shard".into(),
         format_version: SHARD_FORMAT_VERSION,
-        tool: json::Tool {
-            name: "escapecert".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        spec_file: spec.file.display().to_string(),
-        spec_hash: spec_hash(&spec.source_text),
-        spec_text: spec.source_text.clone(),
-        problem: fingerprint(&insts, &noises),
-        seed: mc.seed,
+        run: RunIdentity::new(
+            &spec.file,
+            &spec.source_text,
+            mc.seed,
+            opts.check_dt,
+            fingerprint(&insts, &noises),
+        ),
         shard,
-        check_dt: opts.check_dt,
         points,
     })
 }
@@ -1093,10 +1080,10 @@ pub fn read_shard(path: &Path) -> Result<ShardFile, RunError> {
             f.format_version
         )));
     }
-    if spec_hash(&f.spec_text) != f.spec_hash {
+    if spec_hash(&f.run.spec_text) != f.run.spec_hash {
         return Err(err(format!(
             "the embedded spec text does not have the recorded hash {} (the file was altered)",
-            f.spec_hash
+            f.run.spec_hash
         )));
     }
     Ok(f)
@@ -1133,33 +1120,8 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
                 ),
             )
         };
-        if f.tool.version != first.tool.version {
-            return Err(differs(
-                "the escapecert version",
-                f.tool.version.clone(),
-                first.tool.version.clone(),
-            ));
-        }
-        if f.spec_hash != first.spec_hash {
-            return Err(differs(
-                "the spec hash",
-                f.spec_hash.clone(),
-                first.spec_hash.clone(),
-            ));
-        }
-        if f.seed != first.seed {
-            return Err(differs(
-                "the seed",
-                f.seed.to_string(),
-                first.seed.to_string(),
-            ));
-        }
-        if f.check_dt != first.check_dt {
-            return Err(differs(
-                "--check-dt",
-                f.check_dt.to_string(),
-                first.check_dt.to_string(),
-            ));
+        if let Some(d) = f.run.difference(&first.run) {
+            return Err(differs(d.what, d.this, d.other));
         }
         if f.shard.count != first.shard.count {
             return Err(differs(
@@ -1168,12 +1130,12 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
                 first.shard.to_string(),
             ));
         }
-        if f.tool.version != env!("CARGO_PKG_VERSION") {
+        if f.run.tool.version != env!("CARGO_PKG_VERSION") {
             return Err(err(
                 i,
                 format!(
                     "written by escapecert {}, but this is {}: merge with the version that ran the shards",
-                    f.tool.version,
+                    f.run.tool.version,
                     env!("CARGO_PKG_VERSION")
                 ),
             ));
@@ -1205,7 +1167,7 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
         .iter()
         .find(|f| f.shard.index == 0)
         .expect("shard 0 is given");
-    let spec = Spec::from_str(Path::new(&zero.spec_file), &zero.spec_text)?;
+    let spec = Spec::from_str(Path::new(&zero.run.spec_file), &zero.run.spec_text)?;
     let insts = certify_limited(&spec)?;
     let noises = insts
         .iter()
@@ -1217,12 +1179,12 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
         .zip(&noises)
         .map(|(i, n)| problem_fingerprint(&i.problem.landscape, &i.cert.domain, n))
         .collect();
-    if fp != first.problem {
+    if fp != first.run.problem {
         return Err(err(
             0,
             format!(
                 "the spec now gives another problem ({fp}) than the shards simulated ({}): has a data file changed?",
-                first.problem
+                first.run.problem
             ),
         ));
     }
@@ -1232,7 +1194,7 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
     let mut merged: Vec<(SimResult, Option<SimResult>)> = Vec::with_capacity(plan.len());
     for p in &plan {
         let main = point_config(&spec, p, mc.trials);
-        let half = (first.check_dt && p.dynamics == Dynamics::Continuous)
+        let half = (first.run.check_dt && p.dynamics == Dynamics::Continuous)
             .then(|| dt_check_config(&spec, p, mc.trials));
         let mut parts = Vec::new();
         let mut half_parts = Vec::new();
@@ -1347,7 +1309,7 @@ pub fn merge(paths: &[PathBuf], opts: &Options) -> Result<json::Report, RunError
             })
         };
     let opts = Options {
-        check_dt: first.check_dt,
+        check_dt: first.run.check_dt,
         ..opts.clone()
     };
     analyse(&spec, &insts, &plan, &opts, &source, &split_source)
