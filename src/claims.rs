@@ -647,6 +647,7 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
     let mut misses = Vec::new();
     let mut worst = 0.0f64;
     let mut widest: Option<Estimate> = None;
+    let mut widest_row = 0;
     for &i in pts {
         let Some(Ok(ex)) = &sweep[i].exact else {
             continue;
@@ -693,6 +694,7 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
         if rel > worst || widest.is_none() {
             worst = rel;
             widest = Some(e);
+            widest_row = i;
         }
     }
     let hyp = cert.hypotheses_hold();
@@ -716,12 +718,23 @@ fn exact_mean_claim(cert: &Certified, sweep: &[SweepPoint], pts: &[usize], level
     } else if worst > MAX_RELATIVE_HALF_WIDTH {
         cause = Some("width".to_string());
         let factor = (worst / MAX_RELATIVE_HALF_WIDTH).powi(2);
-        let needed = (factor * total_trials as f64).ceil();
-        trials_needed = needed.is_finite().then_some(needed as usize);
-        let how = format!(
-            "about {} trials in total (now {total_trials}; the half-width scales as 1/√n) would decide",
-            trials_needed.unwrap_or(usize::MAX)
-        );
+        let how = match &sweep[widest_row].splitting {
+            // The splitting interval narrows with the replicas, not with trajectories.
+            Some(s) => format!(
+                "about {:.0} splitting replicas at row {} (now {}; the half-width scales as 1/√replicas) would decide",
+                (factor * s.replicas as f64).ceil(),
+                widest_row + 1,
+                s.replicas
+            ),
+            None => {
+                let needed = (factor * total_trials as f64).ceil();
+                trials_needed = needed.is_finite().then_some(needed as usize);
+                format!(
+                    "about {} trials in total (now {total_trials}; the half-width scales as 1/√n) would decide",
+                    trials_needed.unwrap_or(usize::MAX)
+                )
+            }
+        };
         (
             Verdict::Inconclusive,
             format!("intervals too wide: every Monte Carlo interval overlaps the certified E[τ], but the widest has relative half-width {worst:.3} > {MAX_RELATIVE_HALF_WIDTH}; {how}"),

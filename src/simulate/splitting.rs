@@ -62,17 +62,17 @@ impl Coordinate {
                 format!("W = ½(θ−c)ᵀP(θ−c) (C-quad certificate), c = {centre:?}")
             }
             Coordinate::Loss { l_star } => {
-                format!("W = L(θ) − L* (C-loss certificate), L* = {l_star:e}")
+                format!("ξ = L(θ) − L* (C-loss W, or E7's W up to 2/σ²), L* = {l_star:e}")
             }
         }
     }
 
-    /// A short description for tables: "W of C-quad", "L − L* (C-loss)", "|θ − θ*|".
+    /// A short description for tables: "½(θ−c)ᵀP(θ−c) (C-quad W)", "L − L*", "|θ − θ*|".
     pub fn describe_short(&self) -> &'static str {
         match self {
             Coordinate::Distance { .. } => "|θ − θ*|",
             Coordinate::Quadratic { .. } => "½(θ−c)ᵀP(θ−c) (C-quad W)",
-            Coordinate::Loss { .. } => "L − L* (C-loss W)",
+            Coordinate::Loss { .. } => "L − L*",
         }
     }
 

@@ -230,49 +230,96 @@ pub fn weighted_two_regressor_fit(
     se: &[f64],
     level: f64,
 ) -> Result<PrefactorFit, StatsError> {
-    let alpha = alpha_of(level)?;
-    let n = check_fit_inputs(x, y, se, "prefactor fit", 4)?;
-    if g.len() != n {
+    check_fit_inputs(x, y, se, "prefactor fit", 4)?;
+    if g.len() != x.len() {
         return Err(StatsError::Degenerate(
             "the second regressor has another length than x",
         ));
     }
-    // Columns centred at the weighted means for conditioning.
+    let f = weighted_regressors(
+        &[x, g],
+        y,
+        se,
+        level,
+        "x and the second regressor are collinear",
+        "wls-prefactor-normal-or-student-t",
+    )?;
+    let [intercept, slope, log_coefficient]: [Estimate; 3] =
+        f.coefficients.try_into().expect("three coefficients");
+    Ok(PrefactorFit {
+        slope,
+        log_coefficient,
+        intercept,
+        chi2: f.chi2,
+        dof: f.dof,
+        p_value: f.p_value,
+        n_points: f.n_points,
+    })
+}
+
+/// A weighted least-squares fit y = a + Σ_j β_j·c_j over the columns `cols`.
+struct RegressorFit {
+    /// a, then β_1 … β_k, each with its interval.
+    coefficients: Vec<Estimate>,
+    chi2: f64,
+    dof: usize,
+    p_value: f64,
+    n_points: usize,
+}
+
+/// The weighted least squares of y on an intercept and the columns `cols` (weights 1/se²;
+/// inputs checked by the caller): columns centred at their weighted means for
+/// conditioning; coefficient intervals the wider of the known-se normal and the
+/// residual-scale Student-t intervals ([`t_or_normal_factor`]; normal when dof = 0);
+/// `collinear` is the error when the normal matrix is singular.
+fn weighted_regressors(
+    cols: &[&[f64]],
+    y: &[f64],
+    se: &[f64],
+    level: f64,
+    collinear: &'static str,
+    method: &str,
+) -> Result<RegressorFit, StatsError> {
+    let alpha = alpha_of(level)?;
+    let (n, k) = (y.len(), cols.len());
     let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
     let sw: f64 = w.iter().sum();
-    let mean = |v: &dyn Fn(usize) -> f64| (0..n).map(|i| w[i] * v(i)).sum::<f64>() / sw;
-    let mx = mean(&|i| x[i]);
-    let ml = mean(&|i| g[i]);
-    let design = nalgebra::DMatrix::from_fn(n, 3, |i, j| match j {
+    let means: Vec<f64> = cols
+        .iter()
+        .map(|c| (0..n).map(|i| w[i] * c[i]).sum::<f64>() / sw)
+        .collect();
+    let design = nalgebra::DMatrix::from_fn(n, k + 1, |i, j| match j {
         0 => 1.0,
-        1 => x[i] - mx,
-        _ => g[i] - ml,
+        j => cols[j - 1][i] - means[j - 1],
     });
     let wm = nalgebra::DMatrix::from_diagonal(&nalgebra::DVector::from_vec(w.clone()));
     let xtwx = design.transpose() * &wm * &design;
-    let inv = xtwx.try_inverse().ok_or(StatsError::Degenerate(
-        "x and the second regressor are collinear",
-    ))?;
+    let inv = xtwx
+        .try_inverse()
+        .ok_or(StatsError::Degenerate(collinear))?;
     let yv = nalgebra::DVector::from_column_slice(y);
     let beta = &inv * (design.transpose() * &wm * yv);
     let chi2: f64 = (0..n)
         .map(|i| {
-            let r = y[i] - (beta[0] + beta[1] * (x[i] - mx) + beta[2] * (g[i] - ml));
+            let fit = (1..=k).fold(beta[0], |acc, j| {
+                acc + beta[j] * (cols[j - 1][i] - means[j - 1])
+            });
+            let r = y[i] - fit;
             w[i] * r * r
         })
         .sum();
-    let dof = n - 3;
+    let dof = n - (k + 1);
     let factor = t_or_normal_factor(alpha, chi2, dof)?;
     let p_value = if dof > 0 {
         chi2_sf(chi2, dof as f64)?
     } else {
         1.0
     };
-    // Back to the uncentred intercept a = β0 − V mx − b ml; its variance from the
-    // covariance of β via the gradient g = (1, −mx, −ml).
-    let a = beta[0] - beta[1] * mx - beta[2] * ml;
-    let g = nalgebra::DVector::from_vec(vec![1.0, -mx, -ml]);
-    let var_a = (g.transpose() * &inv * &g)[(0, 0)];
+    // The uncentred intercept a = β0 − Σ β_j m_j; its variance from the covariance of β
+    // via the gradient (1, −m_1, …, −m_k).
+    let a = (1..=k).fold(beta[0], |acc, j| acc - beta[j] * means[j - 1]);
+    let grad = nalgebra::DVector::from_fn(k + 1, |j, _| if j == 0 { 1.0 } else { -means[j - 1] });
+    let var_a = (grad.transpose() * &inv * &grad)[(0, 0)];
     let est = |v: f64, var: f64| {
         let h = factor * var.max(0.0).sqrt();
         Estimate {
@@ -281,13 +328,13 @@ pub fn weighted_two_regressor_fit(
             hi: v + h,
             level,
             n,
-            method: "wls-prefactor-normal-or-student-t".to_string(),
+            method: method.to_string(),
         }
     };
-    Ok(PrefactorFit {
-        slope: est(beta[1], inv[(1, 1)]),
-        log_coefficient: est(beta[2], inv[(2, 2)]),
-        intercept: est(a, var_a),
+    let mut coefficients = vec![est(a, var_a)];
+    coefficients.extend((1..=k).map(|j| est(beta[j], inv[(j, j)])));
+    Ok(RegressorFit {
+        coefficients,
         chi2,
         dof,
         p_value,
@@ -333,8 +380,7 @@ pub fn weighted_corrected_fit(
     se: &[f64],
     level: f64,
 ) -> Result<CorrectedFit, StatsError> {
-    let alpha = alpha_of(level)?;
-    let n = check_fit_inputs(x, y, se, "corrected prefactor fit", 5)?;
+    check_fit_inputs(x, y, se, "corrected prefactor fit", 5)?;
     if let Some(i) = x.iter().position(|&v| v <= 0.0) {
         return Err(StatsError::NotPositive {
             what: "x",
@@ -342,61 +388,26 @@ pub fn weighted_corrected_fit(
             value: x[i],
         });
     }
-    // Columns 1, x, ln x, 1/x, each centred at its weighted mean (conditioning).
-    let w: Vec<f64> = se.iter().map(|s| 1.0 / (s * s)).collect();
-    let sw: f64 = w.iter().sum();
-    let cols: [Vec<f64>; 3] = [
-        x.to_vec(),
-        x.iter().map(|v| v.ln()).collect(),
-        x.iter().map(|v| 1.0 / v).collect(),
-    ];
-    let means: Vec<f64> = cols
-        .iter()
-        .map(|c| c.iter().zip(&w).map(|(v, w)| v * w).sum::<f64>() / sw)
-        .collect();
-    let design = nalgebra::DMatrix::from_fn(n, 4, |i, j| match j {
-        0 => 1.0,
-        j => cols[j - 1][i] - means[j - 1],
-    });
-    let wm = nalgebra::DMatrix::from_diagonal(&nalgebra::DVector::from_vec(w.clone()));
-    let xtwx = design.transpose() * &wm * &design;
-    let inv = xtwx.try_inverse().ok_or(StatsError::Degenerate(
+    let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+    let inv_x: Vec<f64> = x.iter().map(|v| 1.0 / v).collect();
+    let f = weighted_regressors(
+        &[x, &ln_x, &inv_x],
+        y,
+        se,
+        level,
         "x, ln x and 1/x are collinear (need 4 distinct x values)",
-    ))?;
-    let yv = nalgebra::DVector::from_column_slice(y);
-    let beta = &inv * (design.transpose() * &wm * yv);
-    let fitted = &design * &beta;
-    let chi2: f64 = (0..n).map(|i| w[i] * (y[i] - fitted[i]).powi(2)).sum();
-    let dof = n - 4;
-    let factor = t_or_normal_factor(alpha, chi2, dof)?;
-    let p_value = if dof > 0 {
-        chi2_sf(chi2, dof as f64)?
-    } else {
-        1.0
-    };
-    // The uncentred intercept a = β0 − Σ β_j m_j, its variance through g = (1, −m).
-    let a = beta[0] - (1..4).map(|j| beta[j] * means[j - 1]).sum::<f64>();
-    let g = nalgebra::DVector::from_vec(vec![1.0, -means[0], -means[1], -means[2]]);
-    let var_a = (g.transpose() * &inv * &g)[(0, 0)];
-    let est = |v: f64, var: f64| {
-        let h = factor * var.max(0.0).sqrt();
-        Estimate {
-            estimate: v,
-            lo: v - h,
-            hi: v + h,
-            level,
-            n,
-            method: "wls-corrected-normal-or-student-t".to_string(),
-        }
-    };
+        "wls-corrected-normal-or-student-t",
+    )?;
+    let [intercept, slope, log_coefficient, correction]: [Estimate; 4] =
+        f.coefficients.try_into().expect("four coefficients");
     Ok(CorrectedFit {
-        slope: est(beta[1], inv[(1, 1)]),
-        log_coefficient: est(beta[2], inv[(2, 2)]),
-        correction: est(beta[3], inv[(3, 3)]),
-        intercept: est(a, var_a),
-        chi2,
-        dof,
-        p_value,
-        n_points: n,
+        slope,
+        log_coefficient,
+        correction,
+        intercept,
+        chi2: f.chi2,
+        dof: f.dof,
+        p_value: f.p_value,
+        n_points: f.n_points,
     })
 }
