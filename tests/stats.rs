@@ -666,6 +666,80 @@ fn e13_reference_file_parses() {
 }
 
 #[test]
+fn corrected_fit_recovers_exact_coefficients() {
+    // y = 0.3 + 1.7 x − 2.5 ln x + 4/x exactly, tiny stated errors.
+    let x: Vec<f64> = (0..8).map(|i| 4.0 + 1.1 * i as f64).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|x| 0.3 + 1.7 * x - 2.5 * x.ln() + 4.0 / x)
+        .collect();
+    let se = vec![1e-9; 8];
+    let f = escapecert::stats::weighted_corrected_fit(&x, &y, &se, 0.95).unwrap();
+    assert!(
+        (f.slope.estimate - 1.7).abs() < 1e-6,
+        "{}",
+        f.slope.estimate
+    );
+    assert!((f.log_coefficient.estimate + 2.5).abs() < 1e-5);
+    assert!((f.correction.estimate - 4.0).abs() < 1e-4);
+    assert!((f.intercept.estimate - 0.3).abs() < 1e-4);
+    assert!(f.slope.contains(1.7));
+    assert_eq!((f.dof, f.n_points), (4, 8));
+    // Too few points, non-positive x: errors.
+    assert!(escapecert::stats::weighted_corrected_fit(&x[..4], &y[..4], &se[..4], 0.95).is_err());
+    let mut xb = x.clone();
+    xb[0] = -1.0;
+    assert!(escapecert::stats::weighted_corrected_fit(&xb, &y, &se, 0.95).is_err());
+}
+
+/// Why T1/T2 refit with the prefactor's first correction: on the certified exact E14 mean
+/// exit times of the d = 10 quadratic (λ = 2, r = 1, σ = 1: V̄ = 2) for κ² from 0.2 to
+/// 0.04, the log-prefactor model's slope is biased by more than 0.03, the corrected
+/// model's by less than 0.01 (deterministic: the data are the certified enclosures'
+/// midpoints, reference src/certify/exit_time.rs, proofs/exit-time-formulas.md).
+#[test]
+fn corrected_fit_removes_the_prefactor_bias_on_exact_e14_values() {
+    use escapecert::certify::exit_time::{
+        mean_exit_time_radial_quadratic, DEFAULT_MAX_CELLS, DEFAULT_REL_TOL,
+    };
+    let kappa2 = [0.2, 0.16, 0.13, 0.1, 0.08, 0.065, 0.055, 0.045, 0.04];
+    let x: Vec<f64> = kappa2.iter().map(|k| 1.0 / k).collect();
+    let y: Vec<f64> = kappa2
+        .iter()
+        .map(|&k| {
+            let e = inari::Interval::try_from((k, k)).unwrap();
+            let r = mean_exit_time_radial_quadratic(
+                10,
+                2.0,
+                1.0,
+                e,
+                DEFAULT_REL_TOL,
+                DEFAULT_MAX_CELLS,
+            )
+            .unwrap();
+            r.ln_mean.mid()
+        })
+        .collect();
+    let se = vec![0.05; kappa2.len()];
+    let p = escapecert::stats::weighted_prefactor_fit(&x, &y, &se, 0.95).unwrap();
+    let c = escapecert::stats::weighted_corrected_fit(&x, &y, &se, 0.95).unwrap();
+    eprintln!(
+        "E14 d = 10: prefactor slope {:.4}, corrected slope {:.4}",
+        p.slope.estimate, c.slope.estimate
+    );
+    assert!(
+        (p.slope.estimate - 2.0).abs() > 0.03,
+        "{}",
+        p.slope.estimate
+    );
+    assert!(
+        (c.slope.estimate - 2.0).abs() < 0.01,
+        "{}",
+        c.slope.estimate
+    );
+}
+
+#[test]
 fn prefactor_fit_recovers_exact_coefficients() {
     // y = 0.3 + 1.7 x − 2.5 ln x exactly, tiny stated errors: exact V and b, tiny intervals.
     let x: Vec<f64> = (0..7).map(|i| 4.0 + 1.1 * i as f64).collect();
