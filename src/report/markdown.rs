@@ -532,13 +532,17 @@ fn render_splitting(s: &mut String, r: &Report) {
     );
     let _ = writeln!(
         s,
-        "| # | reaction coordinate ξ | levels (inner, outer) | p [interval] | cycle time [interval] | replicas × particles | cycles | particle-steps |"
+        "| # | reaction coordinate ξ | levels (inner, outer) | p [interval] | cycle time [interval] | replicas × particles | effective replicas | cycles | particle-steps |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    let mut heavy = Vec::new();
     for (i, e) in rows {
+        if e.effective_replicas < 0.5 * e.replicas as f64 {
+            heavy.push(i + 1);
+        }
         let _ = writeln!(
             s,
-            "| {} | {} | {}, {} | {} [{}, {}] | {} [{}, {}] | {} × {} | {} | {} |",
+            "| {} | {} | {}, {} | {} [{}, {}] | {} [{}, {}] | {} × {} | {} | {} | {} |",
             i + 1,
             e.coordinate.describe_short(),
             est(e.inner_level),
@@ -551,8 +555,15 @@ fn render_splitting(s: &mut String, r: &Report) {
             est(e.cycle_upper),
             e.replicas,
             e.particles,
+            est(e.effective_replicas),
             e.cycles,
             e.total_steps
+        );
+    }
+    if !heavy.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**Warning:** at rows {heavy:?} fewer than half of the replicas carry the estimate (effective replicas (Σp̂)²/Σp̂² < replicas/2): p̂ is heavy-tailed there (a reaction coordinate far from the committor), and the replica spread may understate the error; raise `[splitting] replicas` or `particles`."
         );
     }
 }

@@ -157,6 +157,12 @@ pub struct SplittingEstimate {
     pub cycle_mean: f64,
     pub cycle_lower: f64,
     pub cycle_upper: f64,
+    /// Effective number of replicas (Σp̂)²/Σp̂² (R when all replicas agree): well below R
+    /// the replica estimates are dominated by a few large p̂, the heavy-tailed regime in
+    /// which the replica spread understates the error (a poor reaction coordinate), and the
+    /// interval may be too narrow. 0 when no replica reached ∂D.
+    #[serde(default)]
+    pub effective_replicas: f64,
     pub replicas: usize,
     pub particles: usize,
     pub cycles: usize,
@@ -635,6 +641,14 @@ mod engine {
             cycle_lower: (lp - cycle_t * lp_se).max(0.0),
             cycle_upper: lp + cycle_t * lp_se,
             replicas: split.replicas,
+            effective_replicas: {
+                let (s1, s2) = ps.iter().fold((0.0, 0.0), |(a, b), p| (a + p, b + p * p));
+                if s2 > 0.0 {
+                    s1 * s1 / s2
+                } else {
+                    0.0
+                }
+            },
             particles: split.particles,
             cycles: direct.loops.len() + direct.direct_exits,
             inner_level: inner,
