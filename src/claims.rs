@@ -932,12 +932,20 @@ fn exponent_claim(
             } else if half > allowed {
                 let factor = (half / allowed).powi(2);
                 claim.inconclusive_cause = Some("width".into());
-                claim.trials_needed = Some((factor * total_trials as f64).ceil() as usize);
+                let how = if pts.iter().any(|&i| sweep[i].splitting.is_some()) {
+                    // Trajectories and splitting replicas do not add up to one sample size.
+                    format!("about {factor:.1} times the trials at the direct points and the replicas at the splitting points")
+                } else {
+                    claim.trials_needed = Some((factor * total_trials as f64).ceil() as usize);
+                    format!(
+                        "about {:.0} trials in total (now {total_trials})",
+                        factor * total_trials as f64
+                    )
+                };
                 format!(
-                    "the slope interval [{:.4}, {:.4}] against {var} overlaps the certified prediction [{lo:.6}, {hi:.6}] but is too wide to decide (half-width {half:.3} > {allowed:.3}); about {:.0} trials in total (now {total_trials}) or a wider κ range would decide",
+                    "the slope interval [{:.4}, {:.4}] against {var} overlaps the certified prediction [{lo:.6}, {hi:.6}] but is too wide to decide (half-width {half:.3} > {allowed:.3}); {how} or a wider κ range would decide",
                     s.lo,
                     s.hi,
-                    factor * total_trials as f64
                 )
             } else {
                 claim.verdict = Verdict::Pass;
