@@ -411,7 +411,8 @@ fn predicted_steps(inst: &Instance<'_>, p: &PointPlan) -> f64 {
 }
 
 /// The reaction coordinate of the splitting estimates (`[splitting] coordinate`): with
-/// `"certificate"` (the default) the W of the certified Hamilton–Jacobi certificate with the
+/// `"certificate"` (the default) in 1-D the signed distance towards the certified exit
+/// point, in d > 1 the W of the certified Hamilton–Jacobi certificate with the
 /// largest lower bound (C-quad: ½(θ−c)ᵀP(θ−c); C-loss: L − L*; THEORY §3); without one,
 /// under isotropic noise, W = 2(L − L*)/σ² (E7: the quasi-potential itself for gradient
 /// dynamics with isotropic noise), used as L − L*; else the distance to the certified
@@ -420,8 +421,34 @@ fn splitting_coordinate(spec: &Spec, problem: &Problem, cert: &Certified) -> Coo
     let distance = Coordinate::Distance {
         centre: cert.start.clone(),
     };
-    if spec.monte_carlo.splitting.coordinate == CoordinateChoice::Distance {
-        return distance;
+    // (θ − θ*)·u, u the unit vector from θ* towards the certified exit point.
+    let towards_exit = || {
+        let u: Vec<f64> = cert
+            .exit_point
+            .iter()
+            .zip(&cert.start)
+            .map(|(e, c)| e - c)
+            .collect();
+        let norm = u.iter().map(|v| v * v).sum::<f64>().sqrt();
+        (norm > 0.0 && norm.is_finite()).then(|| Coordinate::Direction {
+            centre: cert.start.clone(),
+            direction: u.iter().map(|v| v / norm).collect(),
+        })
+    };
+    match spec.monte_carlo.splitting.coordinate {
+        CoordinateChoice::Distance => return distance,
+        CoordinateChoice::ExitDirection => return towards_exit().unwrap_or(distance),
+        CoordinateChoice::Certificate => {}
+    }
+    // In 1-D the committor of exit is monotone along the line towards the exit point, so
+    // that direction orders states as the ideal coordinate does; W and the distance have
+    // two-sided level sets whose far side is a dead end (measured on the tilted double
+    // well at κ² = 0.035, 200 replicas: effective replicas 165 against 82 for L − L*,
+    // intervals ±9 % against ±19 %).
+    if cert.start.len() == 1 {
+        if let Some(c) = towards_exit() {
+            return c;
+        }
     }
     let best = cert
         .hj

@@ -202,11 +202,12 @@ fn resolve_splitting(f: &Path, raw: Option<&RawSplitting>) -> Result<SplittingSp
         coordinate: match r.coordinate.as_deref() {
             None | Some("auto") | Some("certificate") => CoordinateChoice::Certificate,
             Some("distance") => CoordinateChoice::Distance,
+            Some("exit_direction") => CoordinateChoice::ExitDirection,
             Some(other) => {
                 return Err(SpecError::new(
                     f,
                     "splitting.coordinate",
-                    format!("must be \"auto\", \"certificate\" or \"distance\", got {other:?}"),
+                    format!("must be \"auto\", \"certificate\", \"distance\" or \"exit_direction\", got {other:?}"),
                 ))
             }
         },
@@ -462,6 +463,8 @@ pub enum CoordinateChoice {
     Certificate,
     /// |θ − θ*|.
     Distance,
+    /// (θ − θ*)·u, u the unit vector from θ* towards the certified exit point.
+    ExitDirection,
 }
 
 /// `[splitting]`.

@@ -114,9 +114,10 @@ fn auto_switches_to_splitting_and_the_report_says_so() {
             );
             assert_eq!(split["replicas"], 10);
             assert_eq!(split["particles"], 50);
-            // The certified landscape is 1-D with no quadratic HJ certificate here, so the
-            // coordinate is the certificate's or the distance; either way it is named.
-            assert!(split["coordinate"]["kind"].is_string());
+            // 1-D: the default coordinate is the signed distance towards the certified
+            // exit point (x = 0 from x* ≈ −1.05: direction +1).
+            assert_eq!(split["coordinate"]["kind"], "direction", "{split}");
+            assert_eq!(split["coordinate"]["direction"][0], 1.0);
             assert!(split["total_steps"].as_u64().unwrap() > 0);
             let (p, lo, hi) = (
                 split["probability"].as_f64().unwrap(),
@@ -285,6 +286,13 @@ fn bad_splitting_input_is_refused_with_the_key() {
         ),
         &[],
         "splitting.outer_level",
+    );
+    refused(
+        d,
+        "bad_coordinate",
+        &SPEC.replace("cycles = 300", "cycles = 300\ncoordinate = \"committor\""),
+        &[],
+        "splitting.coordinate",
     );
     refused(
         d,

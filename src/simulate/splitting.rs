@@ -34,6 +34,12 @@ pub enum Coordinate {
     Quadratic { centre: Vec<f64>, p: Vec<f64> },
     /// ξ(θ) = L(θ) − l_star: the C-loss certificate's W up to its coefficient.
     Loss { l_star: f64 },
+    /// ξ(θ) = (θ − centre)·direction (direction a unit vector towards the exit): one-sided,
+    /// where the level sets of the others also reach dead ends (a 1-D well's far side).
+    Direction {
+        centre: Vec<f64>,
+        direction: Vec<f64>,
+    },
 }
 
 impl Coordinate {
@@ -43,6 +49,12 @@ impl Coordinate {
             Coordinate::Distance { centre } => squared_distance(theta, centre).sqrt(),
             Coordinate::Quadratic { centre, p } => quadratic_form(centre, p, theta),
             Coordinate::Loss { l_star } => landscape.value::<f64>(theta) - l_star,
+            Coordinate::Direction { centre, direction } => theta
+                .iter()
+                .zip(centre)
+                .zip(direction)
+                .map(|((t, c), u)| (t - c) * u)
+                .sum(),
         }
     }
 
@@ -64,6 +76,9 @@ impl Coordinate {
             Coordinate::Loss { l_star } => {
                 format!("ξ = L(θ) − L* (C-loss W, or E7's W up to 2/σ²), L* = {l_star:e}")
             }
+            Coordinate::Direction { centre, direction } => {
+                format!("ξ = (θ − c)·u, c = {centre:?}, u = {direction:?} (towards the exit point)")
+            }
         }
     }
 
@@ -73,6 +88,7 @@ impl Coordinate {
             Coordinate::Distance { .. } => "|θ − θ*|",
             Coordinate::Quadratic { .. } => "½(θ−c)ᵀP(θ−c) (C-quad W)",
             Coordinate::Loss { .. } => "L − L*",
+            Coordinate::Direction { .. } => "(θ − θ*)·u towards the exit",
         }
     }
 
@@ -99,6 +115,16 @@ impl Coordinate {
             Coordinate::Loss { l_star } => {
                 if !l_star.is_finite() {
                     return Err(bad(format!("l_star = {l_star}")));
+                }
+            }
+            Coordinate::Direction { centre, direction } => {
+                let norm2: f64 = direction.iter().map(|u| u * u).sum();
+                if centre.len() != dim
+                    || direction.len() != dim
+                    || !centre.iter().chain(direction).all(|v| v.is_finite())
+                    || !(norm2 > 0.0)
+                {
+                    return Err(bad(format!("centre {centre:?}, direction {direction:?}")));
                 }
             }
         }
