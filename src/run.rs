@@ -384,12 +384,8 @@ fn predicted_steps(inst: &Instance<'_>, p: &PointPlan) -> f64 {
     let (problem, cert) = (&inst.problem, &inst.cert);
     let kappa2 = p.eta / p.batch as f64;
     let dt = inst.spec.monte_carlo.dt;
-    if p.dynamics == Dynamics::Continuous {
-        if let Some(sigma) = problem.noise.isotropic_sigma() {
-            if let Some(Ok(ex)) = exact_mean(problem, cert, p, sigma) {
-                return ex.lo / dt;
-            }
-        }
+    if let Some(Ok(ex)) = exact_mean(problem, cert, p) {
+        return ex.lo / dt;
     }
     let discrete = cert
         .barrier_discrete
@@ -1431,11 +1427,7 @@ fn run_point(
         }
     };
     let statistics = point_statistics(&result, mc.confidence, seed);
-    // E13/E14 are for isotropic noise.
-    let exact = match (p.dynamics, problem.noise.isotropic_sigma()) {
-        (Dynamics::Continuous, Some(sigma)) => exact_mean(problem, cert, p, sigma),
-        _ => None,
-    };
+    let exact = exact_mean(problem, cert, p);
     if !opts.quiet {
         eprintln!(
             "  {:<10} η = {:<8} B = {:<4} κ² = {:<10.4e} {} trials, {} exits, {} censored, mean {:.4e} [{:.4e}, {:.4e}] ({:.1} s)",
@@ -1543,10 +1535,7 @@ fn splitting_point(
             t0.elapsed().as_secs_f64()
         );
     }
-    let exact = match (p.dynamics, problem.noise.isotropic_sigma()) {
-        (Dynamics::Continuous, Some(sigma)) => exact_mean(problem, cert, p, sigma),
-        _ => None,
-    };
+    let exact = exact_mean(problem, cert, p);
     Ok(SweepPoint {
         instance: p.instance,
         dynamics: p.dynamics,
@@ -1564,14 +1553,18 @@ fn splitting_point(
     })
 }
 
-/// The certified exact E[τ] of a continuous point where E13 (1-D, interval domain, any
-/// start) or E14 (quadratic built-in λI, ball centred at 0, start at 0) applies.
+/// The certified exact E[τ] of a continuous point under isotropic noise where E13 (1-D,
+/// interval domain, any start) or E14 (quadratic built-in λI, ball centred at 0, start at
+/// 0) applies; `None` elsewhere.
 fn exact_mean(
     problem: &Problem,
     cert: &Certified,
     p: &PointPlan,
-    sigma: f64,
 ) -> Option<Result<ExactMean, String>> {
+    let sigma = match (p.dynamics, problem.noise.isotropic_sigma()) {
+        (Dynamics::Continuous, Some(sigma)) => sigma,
+        _ => return None,
+    };
     use crate::certify::exit_time::{
         mean_exit_time_interval, mean_exit_time_radial, DEFAULT_MAX_CELLS, DEFAULT_REL_TOL,
     };

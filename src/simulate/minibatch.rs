@@ -131,23 +131,9 @@ pub fn simulate_minibatch(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<SimResult, SimError> {
     let dim = landscape.dim();
-    cfg.validate(dim)?;
-    if cfg.max_steps == 0 {
-        return Err(super::at_least_one("max_steps", 0));
-    }
+    super::check_config(cfg, dim)?;
     let dl = data_loss(landscape, cfg)?;
-    if domain.dim() != dim {
-        return Err(SimError::DomainDimension {
-            expected: dim,
-            got: domain.dim(),
-        });
-    }
-    if !domain.contains(&cfg.start) {
-        return Err(SimError::StartOutsideDomain {
-            start: cfg.start.clone(),
-            domain: domain.describe(),
-        });
-    }
+    super::check_domain(cfg, domain, dim)?;
     let done = AtomicUsize::new(0);
     let outcomes: Vec<Outcome> = (0..cfg.shard.len(cfg.trials))
         .into_par_iter()

@@ -336,6 +336,33 @@ impl SimConfig {
     }
 }
 
+/// The configuration of a run in dimension `dim`: every parameter, and `max_steps` ≥ 1
+/// (shared by the direct, minibatch and splitting engines).
+fn check_config(cfg: &SimConfig, dim: usize) -> Result<(), SimError> {
+    cfg.validate(dim)?;
+    if cfg.max_steps == 0 {
+        return Err(at_least_one("max_steps", 0));
+    }
+    Ok(())
+}
+
+/// The domain has dimension `dim` and contains the start.
+fn check_domain(cfg: &SimConfig, domain: &Domain, dim: usize) -> Result<(), SimError> {
+    if domain.dim() != dim {
+        return Err(SimError::DomainDimension {
+            expected: dim,
+            got: domain.dim(),
+        });
+    }
+    if !domain.contains(&cfg.start) {
+        return Err(SimError::StartOutsideDomain {
+            start: cfg.start.clone(),
+            domain: domain.describe(),
+        });
+    }
+    Ok(())
+}
+
 fn at_least_one(name: &'static str, got: u64) -> SimError {
     SimError::InvalidParameter {
         name,
@@ -478,23 +505,9 @@ pub fn simulate_with_progress(
         return simulate_minibatch(landscape, domain, cfg, progress);
     }
     let dim = landscape.dim();
-    cfg.validate(dim)?;
-    if cfg.max_steps == 0 {
-        return Err(at_least_one("max_steps", 0));
-    }
+    check_config(cfg, dim)?;
     noise.validate(dim)?;
-    if domain.dim() != dim {
-        return Err(SimError::DomainDimension {
-            expected: dim,
-            got: domain.dim(),
-        });
-    }
-    if !domain.contains(&cfg.start) {
-        return Err(SimError::StartOutsideDomain {
-            start: cfg.start.clone(),
-            domain: domain.describe(),
-        });
-    }
+    check_domain(cfg, domain, dim)?;
     if let Domain::Box { lo, hi } = domain {
         if hi.len() != lo.len() {
             return Err(SimError::DomainDimension {

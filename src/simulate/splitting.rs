@@ -458,22 +458,8 @@ mod engine {
         confidence: f64,
     ) -> Result<SplittingEstimate, SimError> {
         let dim = landscape.dim();
-        cfg.validate(dim)?;
-        if cfg.max_steps == 0 {
-            return Err(super::super::at_least_one("max_steps", 0));
-        }
-        if domain.dim() != dim {
-            return Err(SimError::DomainDimension {
-                expected: dim,
-                got: domain.dim(),
-            });
-        }
-        if !domain.contains(&cfg.start) {
-            return Err(SimError::StartOutsideDomain {
-                start: cfg.start.clone(),
-                domain: domain.describe(),
-            });
-        }
+        super::super::check_config(cfg, dim)?;
+        super::super::check_domain(cfg, domain, dim)?;
         coordinate.validate(dim)?;
         let param = |name: &'static str, requirement: &'static str, got: String| {
             SimError::InvalidParameter {
@@ -737,6 +723,32 @@ mod engine {
         Ok((qa, qb, used))
     }
 
+    /// Steps the walker until ξ satisfies `stop_at` or D is left: (steps, whether D was
+    /// left). A segment longer than `max_steps` is an error; a stop request interrupts.
+    fn walk(
+        dy: &Dyn,
+        w: &mut Walker,
+        rng: &mut Xoshiro256PlusPlus,
+        stop_at: impl Fn(f64) -> bool,
+    ) -> Result<(u64, bool), SimError> {
+        let mut k = 0u64;
+        loop {
+            if k >= dy.max_steps {
+                return Err(segment_too_long(dy.max_steps));
+            }
+            if super::super::stop::poll(k + 1) {
+                return Err(SimError::Interrupted);
+            }
+            k += 1;
+            if dy.step(w, rng)? {
+                return Ok((k, true));
+            }
+            if stop_at(dy.xi(w)) {
+                return Ok((k, false));
+            }
+        }
+    }
+
     /// One direct chain: from the start until A (or D is left, then again from the start),
     /// then `quota` cycles from A-entrances.
     #[allow(clippy::too_many_arguments)]
@@ -760,23 +772,12 @@ mod engine {
             w.theta.copy_from_slice(&cfg.start);
             let mut k = 0u64;
             if dy.xi(&mut w) > inner {
-                loop {
-                    if k >= dy.max_steps {
-                        return Err(segment_too_long(dy.max_steps));
-                    }
-                    if super::super::stop::poll(k + 1) {
-                        return Err(SimError::Interrupted);
-                    }
-                    k += 1;
-                    let exited = dy.step(&mut w, &mut rng)?;
-                    if exited {
-                        out.steps += k;
-                        out.t0.push((el(k), false));
-                        continue 'restart;
-                    }
-                    if dy.xi(&mut w) <= inner {
-                        break;
-                    }
+                let (steps, left) = walk(dy, &mut w, &mut rng, |x| x <= inner)?;
+                k = steps;
+                if left {
+                    out.steps += k;
+                    out.t0.push((el(k), false));
+                    continue 'restart;
                 }
             }
             out.steps += k;
@@ -784,22 +785,7 @@ mod engine {
             // Cycles.
             while cycles < quota {
                 // A-entrance → B-entrance (or D left).
-                let mut k = 0u64;
-                let left = loop {
-                    if k >= dy.max_steps {
-                        return Err(segment_too_long(dy.max_steps));
-                    }
-                    if super::super::stop::poll(k + 1) {
-                        return Err(SimError::Interrupted);
-                    }
-                    k += 1;
-                    if dy.step(&mut w, &mut rng)? {
-                        break true;
-                    }
-                    if dy.xi(&mut w) >= outer {
-                        break false;
-                    }
-                };
+                let (k, left) = walk(dy, &mut w, &mut rng, |x| x >= outer)?;
                 out.steps += k;
                 let up = k;
                 out.up.push(el(up));
@@ -810,22 +796,7 @@ mod engine {
                     continue 'restart;
                 }
                 // B-entrance → A (failed cycle) or D left.
-                let mut k = 0u64;
-                let left = loop {
-                    if k >= dy.max_steps {
-                        return Err(segment_too_long(dy.max_steps));
-                    }
-                    if super::super::stop::poll(k + 1) {
-                        return Err(SimError::Interrupted);
-                    }
-                    k += 1;
-                    if dy.step(&mut w, &mut rng)? {
-                        break true;
-                    }
-                    if dy.xi(&mut w) <= inner {
-                        break false;
-                    }
-                };
+                let (k, left) = walk(dy, &mut w, &mut rng, |x| x <= inner)?;
                 out.steps += k;
                 if left {
                     out.direct_exits += 1;

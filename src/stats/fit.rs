@@ -171,6 +171,18 @@ fn check_fit_inputs(
     Ok(x.len())
 }
 
+/// The abscissa of a fit with a `ln x` regressor is positive.
+fn check_positive_x(x: &[f64]) -> Result<(), StatsError> {
+    match x.iter().position(|&v| v <= 0.0) {
+        Some(index) => Err(StatsError::NotPositive {
+            what: "x",
+            index,
+            value: x[index],
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Result of the fit with a log-prefactor term, `y = a + V x + b ln x`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PrefactorFit {
@@ -203,13 +215,7 @@ pub fn weighted_prefactor_fit(
     level: f64,
 ) -> Result<PrefactorFit, StatsError> {
     check_fit_inputs(x, y, se, "prefactor fit", 4)?;
-    if let Some(i) = x.iter().position(|&v| v <= 0.0) {
-        return Err(StatsError::NotPositive {
-            what: "x",
-            index: i,
-            value: x[i],
-        });
-    }
+    check_positive_x(x)?;
     let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
     weighted_two_regressor_fit(x, &ln_x, y, se, level).map_err(|e| match e {
         StatsError::Degenerate(_) => {
@@ -381,13 +387,7 @@ pub fn weighted_corrected_fit(
     level: f64,
 ) -> Result<CorrectedFit, StatsError> {
     check_fit_inputs(x, y, se, "corrected prefactor fit", 5)?;
-    if let Some(i) = x.iter().position(|&v| v <= 0.0) {
-        return Err(StatsError::NotPositive {
-            what: "x",
-            index: i,
-            value: x[i],
-        });
-    }
+    check_positive_x(x)?;
     let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
     let inv_x: Vec<f64> = x.iter().map(|v| 1.0 / v).collect();
     let f = weighted_regressors(
